@@ -1,0 +1,128 @@
+/**
+ * The tape: each differentiable op, when any input requires a gradient, records a node
+ * with its backward rule (a closure written beside the forward, as in micrograd).
+ * `backward(loss)` walks the tape in reverse, running the rules with recording switched
+ * off, and sums the gradients of a tensor used more than once. Leaves (parameters) receive
+ * their gradient in `t.grad`, a persistent tensor reused every step.
+ */
+import { Tensor } from './tensor.js';
+import { setOutermostScopeEndHook } from './scope.js';
+
+export interface TapeNode {
+  op: string;
+  inputs: Tensor[];
+  output: Tensor;
+  /** Gradients for each input given the output's gradient (null where not needed). */
+  backward: (gradOut: Tensor) => Array<Tensor | null>;
+}
+
+let nodes: TapeNode[] = [];
+let recording = true;
+
+setOutermostScopeEndHook(() => {
+  nodes = [];
+});
+
+export function isRecording(): boolean {
+  return recording;
+}
+
+/** Runs fn with no tape recording (inference, optimizer updates, backward rules). */
+export function noGrad<T>(fn: () => T): T {
+  const was = recording;
+  recording = false;
+  try {
+    return fn();
+  } finally {
+    recording = was;
+  }
+}
+
+export function needsGrad(inputs: Tensor[]): boolean {
+  return recording && inputs.some((t) => t.requiresGrad);
+}
+
+/** Records `output = op(inputs)` if any input requires a gradient. */
+export function record(
+  op: string,
+  inputs: Tensor[],
+  output: Tensor,
+  backward: (gradOut: Tensor) => Array<Tensor | null>,
+): Tensor {
+  if (!needsGrad(inputs)) return output;
+  output.requiresGrad = true;
+  const node: TapeNode = { op, inputs, output, backward };
+  output.node = node;
+  nodes.push(node);
+  return output;
+}
+
+export function tapeLength(): number {
+  return nodes.length;
+}
+
+export function clearTape(): void {
+  nodes = [];
+}
+
+/** Operations the tape needs from the kernel layer, injected to avoid an import cycle. */
+export interface GradMath {
+  ones(like: Tensor): Tensor;
+  add(a: Tensor, b: Tensor): Tensor;
+  /** dst = src (copy into a persistent tensor). */
+  copyInto(dst: Tensor, src: Tensor): void;
+  /** dst += src */
+  addInto(dst: Tensor, src: Tensor): void;
+}
+
+let math: GradMath | null = null;
+export function setGradMath(m: GradMath): void {
+  math = m;
+}
+
+/**
+ * Backpropagates from `loss` (a scalar, or any tensor with `gradOut` given). Leaves get
+ * `grad` overwritten (not accumulated across calls), like Keras's GradientTape.
+ */
+export function backward(loss: Tensor, gradOut?: Tensor): void {
+  if (!math) throw new Error('autograd ops not loaded (import src/autograd/ops)');
+  const m = math;
+  if (!loss.requiresGrad || !loss.node) {
+    throw new Error('backward(): the loss does not depend on any tensor that requires a gradient');
+  }
+  const grads = new Map<Tensor, Tensor>();
+  grads.set(loss, gradOut ?? m.ones(loss));
+  const leavesSeen = new Set<Tensor>();
+  const upto = nodes.indexOf(loss.node);
+  noGrad(() => {
+    for (let i = upto; i >= 0; i--) {
+      const node = nodes[i]!;
+      const g = grads.get(node.output);
+      if (!g) continue;
+      grads.delete(node.output);
+      const inGrads = node.backward(g);
+      node.inputs.forEach((inp, k) => {
+        const gi = inGrads[k];
+        if (!gi || !inp.requiresGrad) return;
+        if (gi.size !== inp.size) {
+          throw new Error(`backward of ${node.op}: gradient ${gi.shape} does not match input ${inp.shape}`);
+        }
+        if (inp.node) {
+          const prev = grads.get(inp);
+          grads.set(inp, prev ? m.add(prev, gi) : gi);
+        } else {
+          // A leaf: accumulate into its persistent grad tensor.
+          if (!inp.grad) {
+            inp.grad = Tensor.empty(inp.ctx, inp.shape, { persistent: true, name: `${inp.name ?? 'leaf'}.grad` });
+          }
+          if (leavesSeen.has(inp)) m.addInto(inp.grad, gi);
+          else {
+            m.copyInto(inp.grad, gi);
+            leavesSeen.add(inp);
+          }
+        }
+      });
+    }
+  });
+  nodes = nodes.slice(upto + 1);
+}

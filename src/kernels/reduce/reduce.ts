@@ -1,0 +1,28 @@
+import { type GpuContext, grid2d, params } from '../context.js';
+import { REDUCE_WGSL } from './reduce.wgsl.js';
+
+/** out[a, b] = alpha · Σ_r x[a, r, b] for x viewed as [A, R, B]. */
+export function reduceMiddle(ctx: GpuContext, x: GPUBuffer, out: GPUBuffer, A: number, R: number, B: number, alpha = 1): void {
+  // Many small reductions (R ≤ 64) need fewer threads per output.
+  const wg = R <= 16 ? 16 : 64;
+  const pipeline = ctx.pipeline('reduce', REDUCE_WGSL, { WG: wg });
+  ctx.dispatch({
+    label: `reduce[${A}×${R}×${B}]`,
+    pipeline,
+    params: params([A, R, B, { f32: alpha }]),
+    buffers: [x, out],
+    workgroups: grid2d(A * B),
+  });
+}
+
+/** Float64 reference of reduceMiddle. */
+export function reduceMiddleRef(x: ArrayLike<number>, A: number, R: number, B: number, alpha = 1): Float64Array {
+  const out = new Float64Array(A * B);
+  for (let a = 0; a < A; a++)
+    for (let b = 0; b < B; b++) {
+      let s = 0;
+      for (let r = 0; r < R; r++) s += x[(a * R + r) * B + b]!;
+      out[a * B + b] = alpha * s;
+    }
+  return out;
+}

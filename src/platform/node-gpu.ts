@@ -1,0 +1,62 @@
+/**
+ * Node adapter: obtains a WebGPU device through Dawn's Node bindings (the `webgpu`
+ * package). This is the only place that imports it; src/kernels, src/autograd and src/nn
+ * stay platform-neutral so the same engine runs in a browser page.
+ */
+import { GpuContext, GpuError } from '../kernels/context.js';
+import { acquireContext, NO_ADAPTER_HELP } from '../kernels/acquire.js';
+
+// Keep the object create() returns referenced for the whole process: if the garbage
+// collector takes it, Dawn later crashes at random (see DESIGN.md).
+let dawnGpu: GPU | null = null;
+
+export class GpuUnavailableError extends Error {}
+
+export async function createNodeContext(opts: { powerPreference?: GPUPowerPreference } = {}): Promise<GpuContext> {
+  if (!dawnGpu) {
+    let mod: { create: (flags: string[]) => GPU; globals: Record<string, unknown> };
+    try {
+      mod = (await import('webgpu')) as unknown as typeof mod;
+    } catch (e) {
+      throw new GpuUnavailableError(
+        `Could not load Dawn's Node bindings (the 'webgpu' npm package): ${(e as Error).message}\n` +
+          `Run 'npm run setup' (or 'bash scripts/setup.sh') to install the npm packages and a Vulkan driver.`,
+      );
+    }
+    // WebGPU's enum-like globals (GPUBufferUsage, GPUMapMode, ...) are expected by the engine.
+    Object.assign(globalThis, mod.globals);
+    dawnGpu = mod.create([]);
+  }
+  try {
+    return await acquireContext(dawnGpu, opts);
+  } catch (e) {
+    if (e instanceof GpuError && e.message.includes(NO_ADAPTER_HELP.slice(0, 20))) {
+      throw new GpuUnavailableError(e.message);
+    }
+    throw e;
+  }
+}
+
+/** Runs a command-line main: prints one clear line for a missing GPU, never a Dawn stack trace. */
+export async function runMain(main: () => Promise<number | void>): Promise<never> {
+  let code = 0;
+  try {
+    code = (await main()) ?? 0;
+  } catch (e) {
+    if (e instanceof GpuUnavailableError) {
+      console.error(`error: ${e.message}`);
+      code = 2;
+    } else if (e instanceof UserError) {
+      console.error(`error: ${e.message}`);
+      code = 1;
+    } else {
+      console.error(e);
+      code = 1;
+    }
+  }
+  // Dawn keeps the process alive while its instance is referenced: exit explicitly.
+  process.exit(code);
+}
+
+/** An error caused by the user's input (bad option, missing file): printed without a stack. */
+export class UserError extends Error {}
