@@ -1,0 +1,159 @@
+/**
+ * Connects the data pipeline (src/data) to the fit loop: an endless shuffled, augmented
+ * training stream and an unshuffled, unaugmented validation set, sharing one worker pool.
+ */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { AugmentOptions } from '../../src/data/augment.js';
+import { flowFromDirectory, type BatchLoader } from '../../src/data/loader.js';
+import { computeRgbPca } from '../../src/data/pca.js';
+import { WorkerPool, defaultWorkerCount } from '../../src/data/pool.js';
+import { ensureSyntheticDataset, SYNTHETIC_DIR } from '../../src/data/synthetic.js';
+import type { BatchSet, BatchStream } from '../../src/nn/fit.js';
+import { UserError } from '../../src/platform/node-gpu.js';
+
+export const SYNTHETIC_HINT = 'the synthetic set (datasets/synthetic, generated on first use)';
+
+export function defaultDataDir(): string {
+  return resolve(SYNTHETIC_DIR);
+}
+
+export interface TrainingDataOptions {
+  dir?: string;
+  imageSize: number;
+  batchSize: number;
+  seed: number;
+  workers?: number;
+  resize: 'nearest' | 'bilinear';
+  augment: AugmentOptions;
+  /** Paper recipe: cache at this size and random-crop imageSize. */
+  cropFrom?: number;
+  pcaNoise?: number;
+  categorical: boolean;
+  log: (msg: string) => void;
+}
+
+export interface TrainingData {
+  classNames: string[];
+  trainCount: number;
+  valCount: number;
+  trainBatchesPerEpoch: number;
+  train: BatchStream;
+  validation: BatchSet | null;
+  trainLoader: BatchLoader;
+  close(): Promise<void>;
+}
+
+export async function openTrainingData(o: TrainingDataOptions): Promise<TrainingData> {
+  let dir = o.dir;
+  if (!dir) {
+    dir = await ensureSyntheticDataset({ log: o.log });
+  }
+  dir = resolve(dir);
+  const trainDir = join(dir, 'train');
+  const valDir = join(dir, 'validation');
+  if (!existsSync(trainDir)) {
+    throw new UserError(`data folder ${dir} has no train/ sub-folder (expected train/<class>/*.jpg and validation/<class>/*.jpg)`);
+  }
+  const pool = new WorkerPool(o.workers ?? defaultWorkerCount());
+  const crop = o.cropFrom && o.cropFrom > o.imageSize ? o.imageSize : undefined;
+  const cacheSize = crop ? o.cropFrom! : o.imageSize;
+  const classMode = o.categorical ? 'categorical' : 'binary';
+  const onProgress = (label: string) => {
+    let last = 0;
+    return (done: number, total: number) => {
+      const now = performance.now();
+      if (done === total || now - last > 3000) {
+        last = now;
+        o.log(`${label}: decoded ${done}/${total} images`);
+      }
+    };
+  };
+  try {
+    const augment: AugmentOptions = { ...o.augment, ...(crop ? { crop } : {}) };
+    let train = await flowFromDirectory(trainDir, {
+      targetSize: cacheSize,
+      interpolation: o.resize,
+      classMode,
+      batchSize: o.batchSize,
+      seed: o.seed,
+      augment,
+      pool,
+      onWarning: (m) => o.log(`warning: ${m}`),
+      onProgress: onProgress('train'),
+    });
+    if (o.pcaNoise && o.pcaNoise > 0) {
+      // The paper's PCA colour noise needs the training set's RGB principal components.
+      const images = Array.from({ length: Math.min(train.size, 500) }, (_, i) => train.image(i));
+      const pca = computeRgbPca(images, { maxPixelsPerImage: 2000, seed: o.seed });
+      await train.close();
+      train = await flowFromDirectory(trainDir, {
+        targetSize: cacheSize,
+        interpolation: o.resize,
+        classMode,
+        batchSize: o.batchSize,
+        seed: o.seed,
+        augment: { ...augment, pcaNoise: { ...pca, std: o.pcaNoise } },
+        pool,
+        onWarning: () => {},
+      });
+    }
+    let val: BatchLoader | null = null;
+    if (existsSync(valDir)) {
+      val = await flowFromDirectory(valDir, {
+        targetSize: cacheSize,
+        interpolation: o.resize,
+        classMode,
+        classes: train.classNames,
+        batchSize: o.batchSize,
+        shuffle: false,
+        seed: o.seed,
+        augment: { rescale: o.augment.rescale, ...(crop ? { centerCrop: crop } : {}) },
+        pool,
+        onWarning: (m) => o.log(`warning: ${m}`),
+        onProgress: onProgress('validation'),
+      });
+    } else {
+      o.log(`warning: ${valDir} not found; training without validation`);
+    }
+    const nb = train.numBatchesPerEpoch;
+    const trainLoader = train;
+    const stream: BatchStream = {
+      seek(globalBatch: number) {
+        trainLoader.restore({ seed: trainLoader.seed, epoch: Math.floor(globalBatch / nb), step: globalBatch % nb, size: trainLoader.size });
+      },
+      async next() {
+        const b = await trainLoader.nextBatch();
+        return { x: b.x, y: b.y, batchSize: b.shape[0] };
+      },
+    };
+    const valLoader = val;
+    const validation: BatchSet | null = valLoader
+      ? {
+          batches: () => valLoader.numBatchesPerEpoch,
+          async batch(i: number) {
+            const b = await valLoader.batchAt(0, i);
+            return { x: b.x, y: b.y, batchSize: b.shape[0] };
+          },
+        }
+      : null;
+    return {
+      classNames: [...train.classNames],
+      trainCount: train.size,
+      valCount: val?.size ?? 0,
+      trainBatchesPerEpoch: nb,
+      train: stream,
+      validation,
+      trainLoader: train,
+      async close() {
+        await trainLoader.close();
+        await valLoader?.close();
+        await pool.close();
+      },
+    };
+  } catch (e) {
+    await pool.close();
+    if (e instanceof Error && (e.name === 'DatasetError' || e.message.includes('not found'))) throw new UserError(e.message);
+    throw e;
+  }
+}

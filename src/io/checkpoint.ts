@@ -1,0 +1,128 @@
+/**
+ * Checkpoints on disk (Node). A checkpoint is a folder:
+ *   model.safetensors      weights and batch-norm moving statistics (F32, readable by other tools)
+ *   model.json             architecture, class names, preprocessing, training settings
+ *   optimizer.safetensors  optimizer state (Adam m/v, SGD momentum) — training checkpoints only
+ *   training-state.json    where the run stands (epoch, step, lr, callbacks, history) — idem
+ * Every file is written to a temporary name and renamed, and training-state.json goes last
+ * carrying the step it belongs to, so a crash never leaves a torn checkpoint: a folder whose
+ * files disagree is refused with a clear message.
+ */
+import { existsSync, readFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Tensor } from '../autograd/tensor.js';
+import type { GpuContext } from '../kernels/context.js';
+import type { FitPosition } from '../nn/fit.js';
+import { buildModel, type ModelOptions } from '../nn/models.js';
+import type { Sequential, ModelConfig } from '../nn/sequential.js';
+import { decodeStateInto, encodeState } from '../nn/state.js';
+import { writeFileAtomic } from './atomic-write.js';
+
+export const FORMAT = 'alexnet-webgpu/1';
+
+export interface Preprocessing {
+  imageSize: number;
+  rescale: number;
+  resize: 'nearest' | 'bilinear';
+  /** The paper's recipe: resize to this size then crop imageSize (0 = no crop). */
+  cropFrom?: number;
+}
+
+export interface ModelManifest {
+  format: string;
+  model: ModelConfig;
+  modelOptions: ModelOptions;
+  classNames: string[];
+  preprocessing: Preprocessing;
+  training?: Record<string, unknown>;
+  /** Global step at which these weights were saved. */
+  step: number;
+  savedAt: string;
+}
+
+export class CheckpointError extends Error {}
+
+function namedParams(model: Sequential): Record<string, Tensor> {
+  return Object.fromEntries(model.params().map((p) => [p.name, p.tensor]));
+}
+
+export async function saveModel(dir: string, model: Sequential, manifest: Omit<ModelManifest, 'format' | 'model' | 'savedAt'>): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  const weights = await encodeState(namedParams(model), { format: FORMAT, step: String(manifest.step) });
+  await writeFileAtomic(join(dir, 'model.safetensors'), weights);
+  const full: ModelManifest = { format: FORMAT, model: model.config(), savedAt: new Date().toISOString(), ...manifest };
+  await writeFileAtomic(join(dir, 'model.json'), JSON.stringify(full, null, 2) + '\n');
+}
+
+export interface TrainingState {
+  format: string;
+  step: number;
+  position: FitPosition;
+  optimizer: { config: object; iterations: number };
+  /** Options the run was started with (so --resume continues the same run). */
+  options: Record<string, unknown>;
+}
+
+export async function saveTrainingCheckpoint(
+  dir: string,
+  model: Sequential,
+  manifest: Omit<ModelManifest, 'format' | 'model' | 'savedAt'>,
+  optimizerState: Record<string, Tensor>,
+  state: Omit<TrainingState, 'format' | 'step'>,
+): Promise<void> {
+  await saveModel(dir, model, manifest);
+  const opt = await encodeState(optimizerState, { format: FORMAT, step: String(manifest.step) });
+  await writeFileAtomic(join(dir, 'optimizer.safetensors'), opt);
+  const full: TrainingState = { format: FORMAT, step: manifest.step, ...state };
+  await writeFileAtomic(join(dir, 'training-state.json'), JSON.stringify(full, null, 2) + '\n');
+}
+
+function readJson<T>(path: string, what: string): T {
+  if (!existsSync(path)) throw new CheckpointError(`${what} not found: ${path}`);
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as T;
+  } catch (e) {
+    throw new CheckpointError(`${what} ${path} is damaged (not valid JSON: ${(e as Error).message})`);
+  }
+}
+
+export function readManifest(dir: string): ModelManifest {
+  const m = readJson<ModelManifest>(join(dir, 'model.json'), 'model description');
+  if (m.format !== FORMAT) throw new CheckpointError(`${join(dir, 'model.json')}: unknown format '${m.format}' (expected ${FORMAT})`);
+  if (!m.modelOptions || !Array.isArray(m.classNames) || !m.preprocessing) {
+    throw new CheckpointError(`${join(dir, 'model.json')} is damaged: missing modelOptions, classNames or preprocessing`);
+  }
+  return m;
+}
+
+/** Builds the model a folder describes and loads its weights (checked by name, shape, dtype). */
+export function loadModel(dir: string, ctx: GpuContext): { model: Sequential; manifest: ModelManifest } {
+  if (!existsSync(dir)) throw new CheckpointError(`model folder not found: ${dir}`);
+  const manifest = readManifest(dir);
+  const model = buildModel(manifest.modelOptions).build(ctx, 0);
+  const path = join(dir, 'model.safetensors');
+  if (!existsSync(path)) throw new CheckpointError(`weights not found: ${path}`);
+  const meta = decodeStateInto(readFileSync(path), namedParams(model), `weights ${path}`);
+  if (meta.step !== undefined && Number(meta.step) !== manifest.step) {
+    throw new CheckpointError(`${dir}: weights are from step ${meta.step} but model.json from step ${manifest.step} (an interrupted save?)`);
+  }
+  return { model, manifest };
+}
+
+export function readTrainingState(dir: string): TrainingState {
+  const s = readJson<TrainingState>(join(dir, 'training-state.json'), 'training state');
+  if (s.format !== FORMAT || typeof s.step !== 'number' || !s.position) {
+    throw new CheckpointError(`${join(dir, 'training-state.json')} is damaged or of an unknown format`);
+  }
+  return s;
+}
+
+/** Loads optimizer state tensors (already created by the caller) from a checkpoint. */
+export function loadOptimizerState(dir: string, targets: Record<string, Tensor>, step: number): void {
+  const path = join(dir, 'optimizer.safetensors');
+  if (!existsSync(path)) throw new CheckpointError(`optimizer state not found: ${path}`);
+  const meta = decodeStateInto(readFileSync(path), targets, `optimizer state ${path}`);
+  if (meta.step !== undefined && Number(meta.step) !== step) {
+    throw new CheckpointError(`${dir}: optimizer state is from step ${meta.step} but the training state from step ${step}`);
+  }
+}

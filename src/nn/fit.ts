@@ -1,0 +1,285 @@
+/**
+ * The fit loop with Keras's meanings: `epochs`, `stepsPerEpoch` (batches per epoch drawn
+ * from an endless, reshuffling stream), `validationSteps`, callbacks at epoch end, a
+ * history of loss/accuracy/lr per epoch. Platform-neutral: data arrives through a
+ * BatchStream, progress and checkpoints go through hooks the caller provides.
+ *
+ * Determinism for resume: the data order is a function of (seed, global batch index), the
+ * dropout masks of (seed, global step), so a run restored from a checkpoint (weights,
+ * optimizer state, callback state, lr, position, partial-epoch sums) continues exactly as
+ * the uninterrupted run would have.
+ */
+import { BestTracker, EarlyStopping, ReduceLROnPlateau, type Logs } from './callbacks.js';
+import { mixSeed } from './random.js';
+import type { StepResult, Trainer } from './trainer.js';
+
+export interface Batch {
+  x: Float32Array;
+  y: Float32Array;
+  batchSize: number;
+}
+
+/** An endless stream of training batches; `seek` positions it at a global batch index. */
+export interface BatchStream {
+  seek(globalBatch: number): void;
+  next(): Promise<Batch>;
+}
+
+/** A finite, unshuffled pass over validation data. */
+export interface BatchSet {
+  batches(): number;
+  batch(i: number): Promise<Batch>;
+}
+
+export interface History {
+  epoch: number[];
+  loss: number[];
+  accuracy: number[];
+  val_loss: number[];
+  val_accuracy: number[];
+  lr: number[];
+  seconds: number[];
+}
+
+export function emptyHistory(): History {
+  return { epoch: [], loss: [], accuracy: [], val_loss: [], val_accuracy: [], lr: [], seconds: [] };
+}
+
+/** Where a run stands: everything besides tensors that a resume needs. */
+export interface FitPosition {
+  /** 0-based epoch in progress. */
+  epoch: number;
+  /** Steps of that epoch already done. */
+  stepInEpoch: number;
+  /** Steps done over the whole run (drives data order and dropout seeds). */
+  globalStep: number;
+  /** Running sums of the epoch in progress. */
+  lossSum: number;
+  correct: number;
+  seen: number;
+  epochSeconds: number;
+  lr: number;
+  history: History;
+  callbacks: Record<string, unknown>;
+  stopped: boolean;
+}
+
+export interface ProgressInfo {
+  epoch: number;
+  epochs: number;
+  step: number;
+  steps: number;
+  loss: number;
+  accuracy: number;
+  imagesPerSecond: number;
+  elapsedSeconds: number;
+}
+
+export interface FitHooks {
+  onEpochBegin?(epoch: number, epochs: number): void;
+  onBatchEnd?(p: ProgressInfo): void;
+  onValidationBegin?(steps: number): void;
+  onEpochEnd?(epoch: number, logs: Logs, summary: string): void;
+  log?(msg: string): void;
+  /** Called after each completed epoch (and on interruption) with the position to save. */
+  saveCheckpoint?(pos: FitPosition, reason: 'epoch' | 'interrupt'): Promise<void>;
+  /** Called when the monitored metric improves. */
+  saveBest?(pos: FitPosition, logs: Logs): Promise<void>;
+  /** Polled between steps: true after Ctrl-C. */
+  shouldStop?(): boolean;
+}
+
+export interface FitOptions {
+  epochs: number;
+  stepsPerEpoch: number;
+  validationSteps?: number;
+  seed: number;
+  reduceLr?: ReduceLROnPlateau | null;
+  earlyStopping?: EarlyStopping | null;
+  best?: BestTracker | null;
+  hooks?: FitHooks;
+  /** Resume from here (from a checkpoint). */
+  resume?: FitPosition;
+}
+
+export class NonFiniteLossError extends Error {
+  constructor(
+    readonly epoch: number,
+    readonly step: number,
+    readonly globalStep: number,
+    readonly value: number,
+  ) {
+    super(
+      `the loss became ${value} at epoch ${epoch + 1}, step ${step + 1} (global step ${globalStep + 1}); ` +
+        `training stopped. The last checkpoint saved before it is intact. ` +
+        `Try a lower learning rate, or check the input data.`,
+    );
+  }
+}
+
+export interface FitResult {
+  history: History;
+  position: FitPosition;
+  interrupted: boolean;
+}
+
+export async function evaluate(trainer: Trainer, data: BatchSet, steps?: number, onStep?: (i: number, n: number) => void): Promise<{ loss: number; accuracy: number; seen: number }> {
+  const n = Math.min(steps ?? data.batches(), data.batches());
+  let lossSum = 0;
+  let correct = 0;
+  let seen = 0;
+  for (let i = 0; i < n; i++) {
+    const b = await data.batch(i);
+    const r = await trainer.evalStep(b.x, b.y, b.batchSize);
+    lossSum += r.loss * r.batchSize;
+    correct += r.correct;
+    seen += r.batchSize;
+    onStep?.(i + 1, n);
+  }
+  return { loss: seen ? lossSum / seen : NaN, accuracy: seen ? correct / seen : NaN, seen };
+}
+
+function fmt(v: number): string {
+  return Math.abs(v) >= 1e-3 || v === 0 ? v.toFixed(4) : v.toExponential(4);
+}
+
+export async function fit(trainer: Trainer, train: BatchStream, validation: BatchSet | null, o: FitOptions): Promise<FitResult> {
+  const opt = trainer.optimizer;
+  if (!opt) throw new Error('fit: the trainer has no optimizer');
+  const hooks = o.hooks ?? {};
+  const log = hooks.log ?? (() => {});
+  const cbCtx = {
+    getLr: () => opt.lr,
+    setLr: (lr: number) => {
+      opt.lr = lr;
+    },
+    log,
+  };
+  const pos: FitPosition = o.resume
+    ? structuredClone(o.resume)
+    : {
+        epoch: 0,
+        stepInEpoch: 0,
+        globalStep: 0,
+        lossSum: 0,
+        correct: 0,
+        seen: 0,
+        epochSeconds: 0,
+        lr: opt.lr,
+        history: emptyHistory(),
+        callbacks: {},
+        stopped: false,
+      };
+  if (o.resume) {
+    opt.lr = pos.lr;
+    const cb = pos.callbacks as Record<string, never>;
+    if (cb.reduceLr && o.reduceLr) o.reduceLr.restore(cb.reduceLr);
+    if (cb.earlyStopping && o.earlyStopping) o.earlyStopping.restore(cb.earlyStopping);
+    if (cb.best && o.best) o.best.restore(cb.best);
+  } else {
+    o.reduceLr?.onTrainBegin();
+    o.earlyStopping?.onTrainBegin();
+  }
+  const snapshotCallbacks = () => {
+    pos.callbacks = {
+      reduceLr: o.reduceLr?.state(),
+      earlyStopping: o.earlyStopping?.state(),
+      best: o.best?.state(),
+    };
+    pos.lr = opt.lr;
+  };
+
+  train.seek(pos.globalStep);
+  let interrupted = false;
+  while (pos.epoch < o.epochs && !pos.stopped) {
+    const epoch = pos.epoch;
+    if (pos.stepInEpoch === 0) hooks.onEpochBegin?.(epoch, o.epochs);
+    const t0 = performance.now() - pos.epochSeconds * 1000;
+    let imagesTimed = 0;
+    let timedStart = performance.now();
+    while (pos.stepInEpoch < o.stepsPerEpoch) {
+      if (hooks.shouldStop?.()) {
+        interrupted = true;
+        break;
+      }
+      const batch = await train.next();
+      let r: StepResult;
+      r = await trainer.trainStep(batch.x, batch.y, batch.batchSize, mixSeed(o.seed, pos.globalStep));
+      if (!Number.isFinite(r.loss)) {
+        throw new NonFiniteLossError(epoch, pos.stepInEpoch, pos.globalStep, r.loss);
+      }
+      pos.lossSum += r.loss * r.batchSize;
+      pos.correct += r.correct;
+      pos.seen += r.batchSize;
+      pos.stepInEpoch++;
+      pos.globalStep++;
+      imagesTimed += r.batchSize;
+      const now = performance.now();
+      pos.epochSeconds = (now - t0) / 1000;
+      hooks.onBatchEnd?.({
+        epoch,
+        epochs: o.epochs,
+        step: pos.stepInEpoch,
+        steps: o.stepsPerEpoch,
+        loss: pos.lossSum / pos.seen,
+        accuracy: pos.correct / pos.seen,
+        imagesPerSecond: imagesTimed / Math.max((now - timedStart) / 1000, 1e-9),
+        elapsedSeconds: pos.epochSeconds,
+      });
+      if (pos.stepInEpoch === 1) {
+        // The first step compiles pipelines; rate the rest.
+        imagesTimed = 0;
+        timedStart = now;
+      }
+    }
+    if (interrupted) break;
+
+    const logs: Logs = { loss: pos.lossSum / pos.seen, accuracy: pos.correct / pos.seen };
+    if (validation) {
+      const steps = Math.min(o.validationSteps ?? validation.batches(), validation.batches());
+      hooks.onValidationBegin?.(steps);
+      const v = await evaluate(trainer, validation, steps);
+      logs.val_loss = v.loss;
+      logs.val_accuracy = v.accuracy;
+    }
+    logs.lr = opt.lr;
+    const seconds = (performance.now() - t0) / 1000;
+    const h = pos.history;
+    h.epoch.push(epoch + 1);
+    h.loss.push(logs.loss!);
+    h.accuracy.push(logs.accuracy!);
+    h.val_loss.push(logs.val_loss ?? NaN);
+    h.val_accuracy.push(logs.val_accuracy ?? NaN);
+    h.lr.push(opt.lr);
+    h.seconds.push(seconds);
+
+    const parts = [`${Math.round(seconds)}s`, `loss: ${fmt(logs.loss!)}`, `accuracy: ${fmt(logs.accuracy!)}`];
+    if (validation) parts.push(`val_loss: ${fmt(logs.val_loss!)}`, `val_accuracy: ${fmt(logs.val_accuracy!)}`);
+    parts.push(`lr: ${opt.lr.toExponential(2)}`);
+    const summary = `Epoch ${epoch + 1}/${o.epochs} - ${parts.join(' - ')}`;
+    hooks.onEpochEnd?.(epoch, logs, summary);
+
+    // Best-model saving sees this epoch's weights before any callback changes the lr.
+    const improved = o.best ? o.best.update(epoch, logs, cbCtx) : false;
+    const msgR = o.reduceLr?.onEpochEnd(epoch, logs, cbCtx);
+    if (msgR) log(msgR);
+    const msgE = o.earlyStopping?.onEpochEnd(epoch, logs, cbCtx);
+    if (msgE) log(msgE);
+
+    pos.epoch++;
+    pos.stepInEpoch = 0;
+    pos.lossSum = 0;
+    pos.correct = 0;
+    pos.seen = 0;
+    pos.epochSeconds = 0;
+    pos.stopped = o.earlyStopping?.stopTraining ?? false;
+    snapshotCallbacks();
+    if (improved) await hooks.saveBest?.(pos, logs);
+    await hooks.saveCheckpoint?.(pos, 'epoch');
+  }
+  if (interrupted) {
+    snapshotCallbacks();
+    await hooks.saveCheckpoint?.(pos, 'interrupt');
+  }
+  return { history: pos.history, position: pos, interrupted };
+}
