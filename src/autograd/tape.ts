@@ -94,6 +94,9 @@ export function backward(loss: Tensor, gradOut?: Tensor): void {
   grads.set(loss, gradOut ?? m.ones(loss));
   const leavesSeen = new Set<Tensor>();
   const upto = nodes.indexOf(loss.node);
+  if (upto < 0) {
+    throw new Error('backward(): the loss is no longer on the tape (recorded in a tidy() scope that has ended?); call backward inside that scope');
+  }
   noGrad(() => {
     for (let i = upto; i >= 0; i--) {
       const node = nodes[i]!;

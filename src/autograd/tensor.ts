@@ -112,6 +112,7 @@ export class Tensor {
 
   /** A view with another shape over the same storage (no copy). Not differentiable by itself; see ops.reshape. */
   view(shape: Shape): Tensor {
+    if (!this.storage) throw new Error(`tensor ${this.name ?? this.id} ${shapeStr(this.shape)} used after dispose`);
     const resolved = resolveShape(shape, this.size);
     if (sizeOf(resolved) !== this.size) {
       throw new Error(`cannot view ${shapeStr(this.shape)} as ${shapeStr(shape)}`);

@@ -3,7 +3,7 @@
  * Launchers take raw GPU buffers; the differentiable wrappers live in src/autograd/ops.
  */
 import { type GpuContext, grid2d, params } from '../context.js';
-import { AXPBY_INPLACE_WGSL, BINARY_WGSL, UNARY_WGSL } from './elementwise.wgsl.js';
+import { AXPBY_INPLACE_WGSL, BINARY_WGSL, FILL_WGSL, UNARY_WGSL } from './elementwise.wgsl.js';
 
 const WG = 256;
 
@@ -22,6 +22,17 @@ export function unary(
   alpha = 1,
   beta = 0,
 ): void {
+  if (op === 'fill') {
+    // out = alpha; `x` is ignored (callers pass out itself, which may not be bound twice).
+    ctx.dispatch({
+      label: `fill[${n}]`,
+      pipeline: ctx.pipeline('fill', FILL_WGSL, { WG }),
+      params: params([n, { f32: alpha }, 0, 0]),
+      buffers: [out],
+      workgroups: grid2d(Math.ceil(n / WG)),
+    });
+    return;
+  }
   const pipeline = ctx.pipeline(`unary-${op}`, UNARY_WGSL, { OP: UnaryOp[op], WG });
   ctx.dispatch({
     label: `${op}[${n}]`,

@@ -79,3 +79,22 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   dst[i] = p.alpha * dst[i] + p.beta * src[i];
 }
 `;
+
+/**
+ * out[i] = value. Its own shader because it binds only `out`: the unary map would bind the
+ * same buffer read-only and read-write in one dispatch, which WebGPU rejects.
+ */
+export const FILL_WGSL = /* wgsl */ `
+${LINEAR_ID}
+override WG: u32 = 256u;
+struct P { n: u32, value: f32, _p0: u32, _p1: u32 };
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = linear_id(gid, nwg, WG);
+  if (i >= p.n) { return; }
+  out[i] = p.value;
+}
+`;

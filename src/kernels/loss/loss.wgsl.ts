@@ -1,0 +1,228 @@
+import { LINEAR_ID } from '../wgsl-common.js';
+
+/**
+ * WGSL has no log1p, and log(1 + u) loses every digit of a tiny u — exactly the BCE of a
+ * confidently right logit — so the forward kernel carries its own.
+ */
+const LOSS_MATH = /* wgsl */ `
+// log(1 + u) for u ≥ 0. Below 1e-2 a 4-term series (truncation ≤ u⁵/5, ~1e-9 relative);
+// above, 1 + u rounds by at most 6e-8, ≤ 6e-6 relative to log(1 + u).
+fn log1p_(u: f32) -> f32 {
+  if (u < 1e-2) { return u * (1.0 - u * (0.5 - u * (1.0 / 3.0 - u * 0.25))); }
+  return log(1.0 + u);
+}
+
+// max(z, 0) − z·y + log(1 + e^−|z|): never exponentiates a positive number, so logits of
+// ±100 (or ±1e30) give finite, exact values.
+fn bce_logits(z: f32, y: f32) -> f32 {
+  return max(z, 0.0) - z * y + log1p_(exp(-abs(z)));
+}
+
+fn read_xy(which: u32, i: u32) -> f32 {
+  if (which == 0u) { return x[i]; }
+  return y[i];
+}
+
+// Index of the first maximum of a row of x (which = 0) or y (which = 1); tf.argmax also
+// breaks ties towards the lower index.
+fn argmax_row(which: u32, base: u32, C: u32) -> u32 {
+  var best = 0u;
+  var bv = read_xy(which, base);
+  for (var c = 1u; c < C; c++) {
+    let v = read_xy(which, base + c);
+    if (v > bv) { bv = v; best = c; }
+  }
+  return best;
+}
+`;
+
+/**
+ * Forward of every loss and metric: out[0] = alpha · Σ_rows f(row), in one workgroup.
+ * Batches are small (8–64 rows; a few thousand for an evaluation), so one workgroup whose
+ * threads stride over the rows and combine in workgroup memory is one dispatch instead of
+ * a per-row kernel followed by a reduction.
+ *
+ * OP 0: BCE from logits, rows = elements (C = 1)
+ * OP 1: BCE from probabilities clipped to [lo, hi] (Keras)
+ * OP 2: softmax cross-entropy over rows of C logits: Σ_c y_c (lse − z_c)
+ * OP 3: binary accuracy: count of (x > threshold) == (y > 0.5)
+ * OP 4: categorical accuracy: count of argmax(x) == argmax(y)
+ */
+export const LOSS_FORWARD_WGSL = /* wgsl */ `
+override OP: u32 = 0u;
+override WG: u32 = 64u;
+struct P { rows: u32, C: u32, alpha: f32, lo: f32, hi: f32, threshold: f32, _p0: u32, _p1: u32 };
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> y: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+var<workgroup> partial: array<f32, WG>;
+${LOSS_MATH}
+
+fn row_value(r: u32) -> f32 {
+  switch OP {
+    case 0u: { return bce_logits(x[r], y[r]); }
+    case 1u: {
+      let q = clamp(x[r], p.lo, p.hi);
+      let t = y[r];
+      return -(t * log(q) + (1.0 - t) * log(1.0 - q));
+    }
+    case 2u: {
+      let base = r * p.C;
+      var mx = x[base];
+      for (var c = 1u; c < p.C; c++) { mx = max(mx, x[base + c]); }
+      var s = 0.0;
+      for (var c = 0u; c < p.C; c++) { s += exp(x[base + c] - mx); }
+      let lse = mx + log(s);
+      var l = 0.0;
+      for (var c = 0u; c < p.C; c++) { l += y[base + c] * (lse - x[base + c]); }
+      return l;
+    }
+    case 3u: { return select(0.0, 1.0, (x[r] > p.threshold) == (y[r] > 0.5)); }
+    case 4u: {
+      let base = r * p.C;
+      return select(0.0, 1.0, argmax_row(0u, base, p.C) == argmax_row(1u, base, p.C));
+    }
+    default: { return 0.0; }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(local_invocation_index) lid: u32) {
+  var acc = 0.0;
+  for (var r = lid; r < p.rows; r += WG) { acc += row_value(r); }
+  partial[lid] = acc;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    if (lid < s) { partial[lid] += partial[lid + s]; }
+    workgroupBarrier();
+  }
+  if (lid == 0u) { out[0] = p.alpha * partial[0]; }
+}
+`;
+
+/**
+ * Backward of the losses: dx = g[0] · alpha · ∂f/∂x, with g the upstream gradient of the
+ * scalar loss read on the GPU (no readback), alpha = 1/N.
+ *
+ * OP 0: BCE from logits, one thread per element: σ(z) − y
+ * OP 1: BCE from probabilities: −y/q + (1 − y)/(1 − q) inside [lo, hi], 0 where clipped
+ *       (tf.clip_by_value passes the gradient where lo ≤ p ≤ hi)
+ * OP 2: softmax cross-entropy, one thread per row: softmax·Σy − y (= softmax − y for labels
+ *       that sum to 1)
+ */
+export const LOSS_BACKWARD_WGSL = /* wgsl */ `
+${LINEAR_ID}
+override OP: u32 = 0u;
+override WG: u32 = 64u;
+struct P { n: u32, C: u32, alpha: f32, lo: f32, hi: f32, _p0: u32, _p1: u32, _p2: u32 };
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read> g: array<f32>;
+@group(0) @binding(2) var<storage, read> x: array<f32>;
+@group(0) @binding(3) var<storage, read> y: array<f32>;
+@group(0) @binding(4) var<storage, read_write> dx: array<f32>;
+
+fn sigmoid_(z: f32) -> f32 {
+  if (z >= 0.0) { return 1.0 / (1.0 + exp(-z)); }
+  let e = exp(z);
+  return e / (1.0 + e);
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = linear_id(gid, nwg, WG);
+  if (i >= p.n) { return; }
+  let k = g[0] * p.alpha;
+  switch OP {
+    case 0u: { dx[i] = k * (sigmoid_(x[i]) - y[i]); }
+    case 1u: {
+      let q = x[i];
+      let t = y[i];
+      let inside = q >= p.lo && q <= p.hi;
+      dx[i] = select(0.0, k * (-t / q + (1.0 - t) / (1.0 - q)), inside);
+    }
+    case 2u: {
+      let base = i * p.C;
+      var mx = x[base];
+      for (var c = 1u; c < p.C; c++) { mx = max(mx, x[base + c]); }
+      var s = 0.0;
+      var ys = 0.0;
+      for (var c = 0u; c < p.C; c++) { s += exp(x[base + c] - mx); ys += y[base + c]; }
+      let inv = 1.0 / s;
+      for (var c = 0u; c < p.C; c++) {
+        dx[base + c] = k * (exp(x[base + c] - mx) * inv * ys - y[base + c]);
+      }
+    }
+    default: { dx[i] = 0.0; }
+  }
+}
+`;
+
+/**
+ * L2 penalty, stage 1: partials[offset + wg] = Σ w² over the elements this workgroup
+ * strides over. Many workgroups, so a 38M-weight kernel is not summed by one core.
+ */
+export const SUMSQ_PARTIAL_WGSL = /* wgsl */ `
+override WG: u32 = 64u;
+struct P { n: u32, offset: u32, _p0: u32, _p1: u32 };
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read> w: array<f32>;
+@group(0) @binding(2) var<storage, read_write> partials: array<f32>;
+var<workgroup> partial: array<f32, WG>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
+        @builtin(num_workgroups) nwg: vec3<u32>) {
+  let stride = nwg.x * WG;
+  var acc = 0.0;
+  for (var i = wid.x * WG + lid; i < p.n; i += stride) { let v = w[i]; acc += v * v; }
+  partial[lid] = acc;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    if (lid < s) { partial[lid] += partial[lid + s]; }
+    workgroupBarrier();
+  }
+  if (lid == 0u) { partials[p.offset + wid.x] = partial[0]; }
+}
+`;
+
+/** L2 penalty, stage 2: out[0] = alpha · Σ partials[0..n) in one workgroup. */
+export const SUM_FINAL_WGSL = /* wgsl */ `
+override WG: u32 = 64u;
+struct P { n: u32, alpha: f32, _p0: u32, _p1: u32 };
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read> partials: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+var<workgroup> partial: array<f32, WG>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(local_invocation_index) lid: u32) {
+  var acc = 0.0;
+  for (var i = lid; i < p.n; i += WG) { acc += partials[i]; }
+  partial[lid] = acc;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    if (lid < s) { partial[lid] += partial[lid + s]; }
+    workgroupBarrier();
+  }
+  if (lid == 0u) { out[0] = p.alpha * partial[0]; }
+}
+`;
+
+/** out[i] = alpha · s[0] · x[i]: a scale by a scalar that lives on the GPU (L2 backward). */
+export const SCALE_BY_SCALAR_WGSL = /* wgsl */ `
+${LINEAR_ID}
+override WG: u32 = 256u;
+struct P { n: u32, alpha: f32, _p0: u32, _p1: u32 };
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read> s: array<f32>;
+@group(0) @binding(2) var<storage, read> x: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = linear_id(gid, nwg, WG);
+  if (i >= p.n) { return; }
+  out[i] = p.alpha * s[0] * x[i];
+}
+`;
