@@ -3,3 +3,8 @@ export { tidy, tidyAsync, keep } from './scope.js';
 export { backward, noGrad, record, isRecording, tapeLength, clearTape } from './tape.js';
 export * from './ops/basic.js';
 export * from './ops/matmul.js';
+export * from './ops/loss.js';
+export * from './ops/pool.js';
+export * from './ops/batchnorm.js';
+export * from './ops/dropout.js';
+export * from './ops/lrn.js';

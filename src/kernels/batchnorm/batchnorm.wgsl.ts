@@ -1,0 +1,255 @@
+/**
+ * Batch normalisation over the last axis (channels) of x viewed as [R rows, C channels].
+ *
+ * Per-channel reductions over the R = N·H·W rows are split in two levels so they run in
+ * parallel: a partial kernel, one invocation per (chunk of rows, group of channels) —
+ * adjacent invocations read adjacent channels of the same row — then a combine kernel, one
+ * invocation per channel, over the few hundred chunk partials.
+ *
+ * Variance is numerically sound: each chunk sums x − shift (shift = its first row's value)
+ * for its mean and then Σ(x − mean)² (two passes over a chunk still in cache); chunks merge
+ * with Chan et al.'s pairwise update (M2 = M2a + M2b + δ²·na·nb/n), never E[x²] − E[x]².
+ *
+ * Element-wise and partial kernels handle L channels per invocation: L = 4 (vec4) when C is
+ * a multiple of 4 (every AlexNet layer), else 1; integer divisions, which lavapipe runs lane
+ * by lane, are then shared by 4 channels. L changes array element types, so it is baked
+ * into the source (`T`); per-channel buffers are planar so a group reads one vector:
+ *   stats (forward → backward): [mean | invstd | γ·invstd | β], C floats each;
+ *   coef (backward): [k1 | k2 | k3 | mean];
+ *   partials: per chunk k, [a | b] (C floats each) at k·2C.
+ */
+import { LINEAR_ID } from '../wgsl-common.js';
+
+type Lanes = 1 | 4;
+
+/** CL = C / L channel groups (what the vector kernels index by); C for the scalar combines. */
+const ROWS_PARAMS = /* wgsl */ `
+struct P { R: u32, C: u32, CL: u32, chunkRows: u32, numChunks: u32, eps: f32, keep: f32, unbias: f32 };
+@group(0) @binding(0) var<uniform> p: P;
+`;
+
+function vecHeader(lanes: Lanes): string {
+  return /* wgsl */ `
+${LINEAR_ID}
+override WG: u32 = 256u;
+alias T = ${lanes === 4 ? 'vec4<f32>' : 'f32'};
+`;
+}
+
+/** partial[k·2C + c] = mean, partial[k·2C + C + c] = Σ(x − mean)², of chunk k, channel c. */
+export function bnStatsPartialWgsl(lanes: Lanes): string {
+  return /* wgsl */ `
+${vecHeader(lanes)}
+${ROWS_PARAMS}
+@group(0) @binding(1) var<storage, read> x: array<T>;
+@group(0) @binding(2) var<storage, read_write> partial: array<T>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let t = linear_id(gid, nwg, WG);
+  if (t >= p.numChunks * p.CL) { return; }
+  let c = t % p.CL;
+  let k = t / p.CL;
+  let r0 = k * p.chunkRows;
+  let r1 = min(r0 + p.chunkRows, p.R);
+  // Sum around a shift (the chunk's first value) so a large common offset does not eat
+  // the float32 mantissa; then the exact second pass around the chunk mean.
+  let shift = x[r0 * p.CL + c];
+  var s = T(0.0);
+  for (var r = r0; r < r1; r++) { s += x[r * p.CL + c] - shift; }
+  let m = shift + s / f32(r1 - r0);
+  var q = T(0.0);
+  for (var r = r0; r < r1; r++) {
+    let d = x[r * p.CL + c] - m;
+    q = fma(d, d, q);
+  }
+  partial[k * 2u * p.CL + c] = m;
+  partial[k * 2u * p.CL + p.CL + c] = q;
+}
+`;
+}
+
+/**
+ * Merges the chunks (Chan's update), writes the stats and updates the running statistics
+ * in place: running = keep·running + (1 − keep)·batch, with the UNBIASED batch variance
+ * (·n/(n−1), `unbias`) as Keras/TF's fused batch norm and PyTorch both do.
+ */
+export const BN_STATS_COMBINE_WGSL = /* wgsl */ `
+override WG: u32 = 64u;
+${ROWS_PARAMS}
+@group(0) @binding(1) var<storage, read> partial: array<f32>;
+@group(0) @binding(2) var<storage, read> gamma: array<f32>;
+@group(0) @binding(3) var<storage, read> beta: array<f32>;
+@group(0) @binding(4) var<storage, read_write> runMean: array<f32>;
+@group(0) @binding(5) var<storage, read_write> runVar: array<f32>;
+@group(0) @binding(6) var<storage, read_write> stats: array<f32>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let c = gid.x;
+  if (c >= p.C) { return; }
+  var n = 0.0;
+  var mean = 0.0;
+  var m2 = 0.0;
+  for (var k = 0u; k < p.numChunks; k++) {
+    let nb = f32(min(p.chunkRows, p.R - k * p.chunkRows));
+    let d = partial[k * 2u * p.C + c] - mean;
+    let tot = n + nb;
+    mean += d * (nb / tot);
+    m2 += partial[k * 2u * p.C + p.C + c] + d * d * (n * nb / tot);
+    n = tot;
+  }
+  let variance = m2 / n;
+  let invstd = 1.0 / sqrt(variance + p.eps);
+  stats[c] = mean;
+  stats[p.C + c] = invstd;
+  stats[2u * p.C + c] = gamma[c] * invstd;
+  stats[3u * p.C + c] = beta[c];
+  runMean[c] = p.keep * runMean[c] + (1.0 - p.keep) * mean;
+  runVar[c] = p.keep * runVar[c] + (1.0 - p.keep) * (variance * p.unbias);
+}
+`;
+
+/** Inference: the stats come from the running statistics. */
+export const BN_INFERENCE_STATS_WGSL = /* wgsl */ `
+override WG: u32 = 64u;
+${ROWS_PARAMS}
+@group(0) @binding(1) var<storage, read> gamma: array<f32>;
+@group(0) @binding(2) var<storage, read> beta: array<f32>;
+@group(0) @binding(3) var<storage, read> runMean: array<f32>;
+@group(0) @binding(4) var<storage, read> runVar: array<f32>;
+@group(0) @binding(5) var<storage, read_write> stats: array<f32>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let c = gid.x;
+  if (c >= p.C) { return; }
+  let invstd = 1.0 / sqrt(runVar[c] + p.eps);
+  stats[c] = runMean[c];
+  stats[p.C + c] = invstd;
+  stats[2u * p.C + c] = gamma[c] * invstd;
+  stats[3u * p.C + c] = beta[c];
+}
+`;
+
+/**
+ * y = (x − mean)·(γ·invstd) + β. Subtracting the mean first keeps the precision that
+ * x·scale + (β − mean·scale) would lose when |mean| ≫ std.
+ */
+export function bnApplyWgsl(lanes: Lanes): string {
+  return /* wgsl */ `
+${vecHeader(lanes)}
+struct Q { n: u32, CL: u32, _a: u32, _b: u32 };
+@group(0) @binding(0) var<uniform> q: Q;
+@group(0) @binding(1) var<storage, read> x: array<T>;
+@group(0) @binding(2) var<storage, read> stats: array<T>;
+@group(0) @binding(3) var<storage, read_write> y: array<T>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = linear_id(gid, nwg, WG);
+  if (i >= q.n) { return; }
+  let c = i % q.CL;
+  y[i] = fma(x[i] - stats[c], stats[2u * q.CL + c], stats[3u * q.CL + c]);
+}
+`;
+}
+
+/** partial[k·2C + c] = Σ dy, partial[k·2C + C + c] = Σ dy·(x − mean), over chunk k. */
+export function bnGradPartialWgsl(lanes: Lanes): string {
+  return /* wgsl */ `
+${vecHeader(lanes)}
+${ROWS_PARAMS}
+@group(0) @binding(1) var<storage, read> x: array<T>;
+@group(0) @binding(2) var<storage, read> dy: array<T>;
+@group(0) @binding(3) var<storage, read> stats: array<T>;
+@group(0) @binding(4) var<storage, read_write> partial: array<T>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let t = linear_id(gid, nwg, WG);
+  if (t >= p.numChunks * p.CL) { return; }
+  let c = t % p.CL;
+  let k = t / p.CL;
+  let r0 = k * p.chunkRows;
+  let r1 = min(r0 + p.chunkRows, p.R);
+  let mean = stats[c];
+  var sg = T(0.0);
+  var sgx = T(0.0);
+  for (var r = r0; r < r1; r++) {
+    let i = r * p.CL + c;
+    let g = dy[i];
+    sg += g;
+    sgx = fma(g, x[i] - mean, sgx);
+  }
+  partial[k * 2u * p.CL + c] = sg;
+  partial[k * 2u * p.CL + p.CL + c] = sgx;
+}
+`;
+}
+
+/**
+ * dβ = Σ dy, dγ = invstd·Σ dy·(x − mean), and per-channel coefficients of
+ * dx = k1·dy + k2·(x − mean) + k3:
+ * training (through the batch statistics), dx = γ·invstd·(dy − mean(dy) − x̂·mean(dy·x̂)):
+ *   k1 = γ·invstd, k2 = −γ·invstd³·Σdy(x−μ)/R, k3 = −γ·invstd·Σdy/R;
+ * inference (statistics are constants): k1 = γ·invstd, k2 = k3 = 0.
+ */
+export const BN_GRAD_COMBINE_WGSL = /* wgsl */ `
+override WG: u32 = 64u;
+override TRAINING: bool = true;
+${ROWS_PARAMS}
+@group(0) @binding(1) var<storage, read> partial: array<f32>;
+@group(0) @binding(2) var<storage, read> stats: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dgamma: array<f32>;
+@group(0) @binding(4) var<storage, read_write> dbeta: array<f32>;
+@group(0) @binding(5) var<storage, read_write> coef: array<f32>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let c = gid.x;
+  if (c >= p.C) { return; }
+  var sg = 0.0;
+  var sgx = 0.0;
+  for (var k = 0u; k < p.numChunks; k++) {
+    sg += partial[k * 2u * p.C + c];
+    sgx += partial[k * 2u * p.C + p.C + c];
+  }
+  let mean = stats[c];
+  let invstd = stats[p.C + c];
+  let k1 = stats[2u * p.C + c];
+  dbeta[c] = sg;
+  dgamma[c] = sgx * invstd;
+  coef[c] = k1;
+  if (TRAINING) {
+    let rinv = 1.0 / f32(p.R);
+    coef[p.C + c] = -k1 * invstd * invstd * sgx * rinv;
+    coef[2u * p.C + c] = -k1 * sg * rinv;
+  } else {
+    coef[p.C + c] = 0.0;
+    coef[2u * p.C + c] = 0.0;
+  }
+  coef[3u * p.C + c] = mean;
+}
+`;
+
+export function bnGradApplyWgsl(lanes: Lanes): string {
+  return /* wgsl */ `
+${vecHeader(lanes)}
+struct Q { n: u32, CL: u32, _a: u32, _b: u32 };
+@group(0) @binding(0) var<uniform> q: Q;
+@group(0) @binding(1) var<storage, read> x: array<T>;
+@group(0) @binding(2) var<storage, read> dy: array<T>;
+@group(0) @binding(3) var<storage, read> coef: array<T>;
+@group(0) @binding(4) var<storage, read_write> dx: array<T>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = linear_id(gid, nwg, WG);
+  if (i >= q.n) { return; }
+  let c = i % q.CL;
+  let x0 = x[i] - coef[3u * q.CL + c];
+  dx[i] = fma(coef[c], dy[i], fma(coef[q.CL + c], x0, coef[2u * q.CL + c]));
+}
+`;
+}

@@ -1,0 +1,103 @@
+/** LRN launchers (NHWC, across the last axis). Kernels: ./lrn.wgsl.ts; reference: ./lrn-ref.ts. */
+import { type GpuContext, grid2d, params } from '../context.js';
+import { type LrnVariant, lrnBackwardDxWgsl, lrnBackwardTWgsl, lrnForwardWgsl, lrnVariant } from './lrn.wgsl.js';
+
+const WG = 256;
+
+export interface LrnOptions {
+  /** Window size n in channels (default 5; TensorFlow's depth_radius = (n − 1)/2). */
+  size?: number;
+  /** Default 2 (AlexNet). */
+  k?: number;
+  /** Default 1e-4 (AlexNet). */
+  alpha?: number;
+  /** Default 0.75 (AlexNet). */
+  beta?: number;
+  /**
+   * 'sum' (default; AlexNet's paper, TensorFlow's tf.nn.local_response_normalization):
+   * α multiplies the window's sum of squares. 'mean' (PyTorch's nn.LocalResponseNorm):
+   * α/n does (α times the window mean, edge windows still divided by n).
+   */
+  alphaScaling?: 'sum' | 'mean';
+}
+
+export interface LrnParams {
+  size: number;
+  k: number;
+  alpha: number;
+  beta: number;
+  /** α' actually multiplying the sum (α or α/n). */
+  alphaEff: number;
+  lo: number;
+  hi: number;
+}
+
+export function lrnParams(o: LrnOptions = {}): LrnParams {
+  const size = o.size ?? 5;
+  const k = o.k ?? 2;
+  const alpha = o.alpha ?? 1e-4;
+  const beta = o.beta ?? 0.75;
+  const scaling = o.alphaScaling ?? 'sum';
+  if (!Number.isInteger(size) || size < 1) throw new Error(`lrn: size must be a positive integer, got ${size}`);
+  if (scaling !== 'sum' && scaling !== 'mean') throw new Error(`lrn: unknown alphaScaling '${String(scaling)}'`);
+  if (!(k >= 0) || !(alpha >= 0) || !Number.isFinite(beta)) throw new Error(`lrn: need k ≥ 0, alpha ≥ 0 and a finite beta (k ${k}, alpha ${alpha}, beta ${beta})`);
+  return {
+    size, k, alpha, beta,
+    alphaEff: scaling === 'sum' ? alpha : alpha / size,
+    lo: Math.floor(size / 2),
+    hi: Math.floor((size - 1) / 2),
+  };
+}
+
+function lrnUniform(threads: number, C: number, v: LrnVariant, p: LrnParams): ArrayBuffer {
+  return params([threads, C / v.lanes, p.lo, p.hi, { f32: p.k }, { f32: p.alphaEff }, { f32: p.beta }, 0]);
+}
+
+function check(op: string, n: number, C: number, bufs: GPUBuffer[]): void {
+  if (C < 1 || n % C !== 0) throw new Error(`${op}[${n}/${C}]: ${n} values are not whole pixels of ${C} channels`);
+  for (const b of bufs) if (b.size < n * 4) throw new Error(`${op}[${n}/${C}]: a buffer holds ${b.size} bytes, needs ${n * 4}`);
+}
+
+/** Pipeline cache key of a variant (the vector one bakes the window in). */
+function key(name: string, v: LrnVariant): string {
+  return v.lanes === 4 ? `${name}-x4-${v.lo}-${v.hi}` : `${name}-x1`;
+}
+
+export function lrnForward(ctx: GpuContext, x: GPUBuffer, y: GPUBuffer, n: number, C: number, p: LrnParams): void {
+  check('lrn', n, C, [x, y]);
+  const v = lrnVariant(C, p.lo, p.hi);
+  const threads = n / v.lanes;
+  ctx.dispatch({
+    label: `lrn[${n / C}×${C}] n${p.size}`,
+    pipeline: ctx.pipeline(key('lrn-fwd', v), lrnForwardWgsl(v), { WG }),
+    params: lrnUniform(threads, C, v, p),
+    buffers: [x, y],
+    workgroups: grid2d(Math.ceil(threads / WG)),
+  });
+}
+
+export function lrnBackward(ctx: GpuContext, x: GPUBuffer, dy: GPUBuffer, dx: GPUBuffer, n: number, C: number, p: LrnParams): void {
+  check('lrnBackward', n, C, [x, dy, dx]);
+  const v = lrnVariant(C, p.lo, p.hi);
+  const threads = n / v.lanes;
+  const t = ctx.newStorage(n * 4, 'lrn-t');
+  const u = ctx.newStorage(n * 4, 'lrn-u');
+  const uniform = lrnUniform(threads, C, v, p);
+  const workgroups = grid2d(Math.ceil(threads / WG));
+  ctx.dispatch({
+    label: `lrnBackwardT[${n / C}×${C}] n${p.size}`,
+    pipeline: ctx.pipeline(key('lrn-bwd-t', v), lrnBackwardTWgsl(v), { WG }),
+    params: uniform,
+    buffers: [x, dy, t, u],
+    workgroups,
+  });
+  ctx.dispatch({
+    label: `lrnBackwardDx[${n / C}×${C}] n${p.size}`,
+    pipeline: ctx.pipeline(key('lrn-bwd-dx', v), lrnBackwardDxWgsl(v), { WG }),
+    params: uniform,
+    buffers: [x, dy, t, u, dx],
+    workgroups,
+  });
+  ctx.releaseLater(t);
+  ctx.releaseLater(u);
+}

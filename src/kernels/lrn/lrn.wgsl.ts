@@ -1,0 +1,149 @@
+/**
+ * Local response normalisation across channels (NHWC: the channel window is contiguous).
+ *
+ *   d_c = k + α'·Σ_{c' ∈ W(c)} a_{c'}²,   b_c = a_c · d_c^(−β),
+ *   W(c) = [c − LO, c + HI] ∩ [0, C), LO = ⌊n/2⌋, HI = ⌊(n−1)/2⌋ (symmetric for odd n;
+ *   PyTorch's placement for even n). α' = α ('sum', TensorFlow, AlexNet) or α/n ('mean',
+ *   PyTorch — it divides by n even where the window is clipped at the edges).
+ *
+ * Backward (exact): with u_c = d_c^(−β) and t_c = dy_c · a_c · u_c / d_c,
+ *   dx_j = dy_j · u_j − 2α'β · a_j · Σ_{c : j ∈ W(c)} t_c,   {c : j ∈ W(c)} = [j − HI, j + LO].
+ * Two kernels: (t, u), then dx from t's mirrored window — one pow per element in all.
+ *
+ * Vector variant (C a multiple of 4 and LO, HI ≤ 4, i.e. n ≤ 9, AlexNet's n = 5): one
+ * invocation per pixel and group of 4 channels loads the group and its two neighbours as
+ * vec4s and forms the 4 window sums from registers with expressions generated here for the
+ * baked-in LO/HI (no loops, no dynamic indexing); integer divisions and loads are shared by
+ * 4 channels. Otherwise a scalar variant, one invocation per element, loops over the window.
+ */
+import { LINEAR_ID } from '../wgsl-common.js';
+
+const PARAMS = /* wgsl */ `
+${LINEAR_ID}
+override WG: u32 = 256u;
+// n: invocations; CL: channel groups per pixel (C / lanes).
+struct P { n: u32, CL: u32, LO: u32, HI: u32, k: f32, alpha: f32, beta: f32, _a: u32 };
+@group(0) @binding(0) var<uniform> p: P;
+`;
+
+export interface LrnVariant {
+  /** 4: vec4 groups with window half-widths lo, hi baked in; 1: scalar, window from params. */
+  lanes: 1 | 4;
+  lo: number;
+  hi: number;
+}
+
+export function lrnVariant(C: number, lo: number, hi: number): LrnVariant {
+  return C % 4 === 0 && lo <= 4 && hi <= 4 ? { lanes: 4, lo, hi } : { lanes: 1, lo: 0, hi: 0 };
+}
+
+/**
+ * WGSL statements that define `name` = Σ over the window [c − A, c + B] of `arr` (squared
+ * if `square`) for the 4 channels of group `g` at vec4 index `i`; zeros stand for channels
+ * outside [0, C), which clips the window.
+ */
+function vecWindowSum(name: string, arr: string, square: boolean, A: number, B: number): string {
+  const comp = (k: number) => `${name}_${['p', 'c', 'n'][k >> 2]}.${'xyzw'[k & 3]}`;
+  const sums = [0, 1, 2, 3].map((j) => {
+    const terms: string[] = [];
+    for (let k = 4 + j - A; k <= 4 + j + B; k++) terms.push(comp(k));
+    return terms.join(' + ');
+  });
+  const sq = (v: string) => (square ? `${v} * ${v}` : v);
+  return /* wgsl */ `
+  var ${name}_pv = vec4<f32>(0.0);
+  if (g > 0u) { ${name}_pv = ${arr}[i - 1u]; }
+  var ${name}_nv = vec4<f32>(0.0);
+  if (g + 1u < p.CL) { ${name}_nv = ${arr}[i + 1u]; }
+  let ${name}_cv = ${arr}[i];
+  let ${name}_p = ${sq(`${name}_pv`)};
+  let ${name}_c = ${sq(`${name}_cv`)};
+  let ${name}_n = ${sq(`${name}_nv`)};
+  let ${name} = vec4<f32>(${sums.join(', ')});`;
+}
+
+/** Scalar: `name` = Σ over [c − A, c + B] ∩ [0, C) of `arr` (squared if `square`). */
+function scalarWindowSum(name: string, arr: string, square: boolean, A: string, B: string): string {
+  return /* wgsl */ `
+  let ${name}_c0 = select(0u, g - ${A}, g >= ${A});
+  let ${name}_c1 = min(g + ${B}, p.CL - 1u);
+  var ${name} = 0.0;
+  for (var cc = ${name}_c0; cc <= ${name}_c1; cc++) {
+    let v = ${arr}[i - g + cc];
+    ${square ? `${name} = fma(v, v, ${name});` : `${name} += v;`}
+  }`;
+}
+
+function windowSum(v: LrnVariant, name: string, arr: string, square: boolean, mirrored: boolean): string {
+  if (v.lanes === 4) return vecWindowSum(name, arr, square, mirrored ? v.hi : v.lo, mirrored ? v.lo : v.hi);
+  return scalarWindowSum(name, arr, square, mirrored ? 'p.HI' : 'p.LO', mirrored ? 'p.LO' : 'p.HI');
+}
+
+function typeAlias(v: LrnVariant): string {
+  return `alias T = ${v.lanes === 4 ? 'vec4<f32>' : 'f32'};`;
+}
+
+export function lrnForwardWgsl(v: LrnVariant): string {
+  return /* wgsl */ `
+${PARAMS}
+${typeAlias(v)}
+@group(0) @binding(1) var<storage, read> x: array<T>;
+@group(0) @binding(2) var<storage, read_write> y: array<T>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = linear_id(gid, nwg, WG);
+  if (i >= p.n) { return; }
+  let g = i % p.CL;
+  ${windowSum(v, 's', 'x', true, false)}
+  let d = p.k + p.alpha * s;
+  y[i] = x[i] * pow(d, T(-p.beta));
+}
+`;
+}
+
+/** t = dy · a · d^(−β) / d and u = d^(−β). */
+export function lrnBackwardTWgsl(v: LrnVariant): string {
+  return /* wgsl */ `
+${PARAMS}
+${typeAlias(v)}
+@group(0) @binding(1) var<storage, read> x: array<T>;
+@group(0) @binding(2) var<storage, read> dy: array<T>;
+@group(0) @binding(3) var<storage, read_write> t: array<T>;
+@group(0) @binding(4) var<storage, read_write> u: array<T>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = linear_id(gid, nwg, WG);
+  if (i >= p.n) { return; }
+  let g = i % p.CL;
+  ${windowSum(v, 's', 'x', true, false)}
+  let d = p.k + p.alpha * s;
+  let ui = pow(d, T(-p.beta));
+  u[i] = ui;
+  t[i] = dy[i] * x[i] * ui / d;
+}
+`;
+}
+
+/** dx = dy · u − 2α'β · a · Σ_{mirrored window} t. */
+export function lrnBackwardDxWgsl(v: LrnVariant): string {
+  return /* wgsl */ `
+${PARAMS}
+${typeAlias(v)}
+@group(0) @binding(1) var<storage, read> x: array<T>;
+@group(0) @binding(2) var<storage, read> dy: array<T>;
+@group(0) @binding(3) var<storage, read> t: array<T>;
+@group(0) @binding(4) var<storage, read> u: array<T>;
+@group(0) @binding(5) var<storage, read_write> dx: array<T>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = linear_id(gid, nwg, WG);
+  if (i >= p.n) { return; }
+  let g = i % p.CL;
+  ${windowSum(v, 's', 't', false, true)}
+  dx[i] = dy[i] * u[i] - (2.0 * p.alpha * p.beta) * x[i] * s;
+}
+`;
+}
