@@ -333,7 +333,9 @@ export function decodeSafetensors(input: Uint8Array | ArrayBufferLike): Safetens
   const tensors: Record<string, SafetensorsTensor> = {};
   for (const t of infos) {
     const info = DTYPES[t.dtype];
-    const copy = bytes.slice(dataStart + t.begin, dataStart + t.end); // fresh, offset-0 buffer
+    // A fresh, offset-0 buffer. Not bytes.slice(): on a Node Buffer (readFileSync) slice is a view.
+    const copy = new Uint8Array(t.end - t.begin);
+    copy.set(bytes.subarray(dataStart + t.begin, dataStart + t.end));
     if (!HOST_LITTLE_ENDIAN) byteswapInPlace(copy, info.size);
     const data = new info.ctor(copy.buffer, 0, (t.end - t.begin) / info.size);
     tensors[t.name] = { dtype: t.dtype, shape: t.shape, data } as SafetensorsTensor;

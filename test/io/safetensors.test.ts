@@ -209,3 +209,15 @@ describe('safetensors refuses damaged files', () => {
     expect(out.metadata).toEqual({ k: 'v' });
   });
 });
+
+describe('decoding from a Node Buffer', () => {
+  it('copies tensor data out of a Buffer that is a view into a larger pool (Buffer.slice is a view)', () => {
+    const values = Float32Array.from([1.5, -2.25, 3.125, 4]);
+    const encoded = encodeSafetensors({ w: { dtype: 'F32', shape: [2, 2], data: values } });
+    const big = new ArrayBuffer(encoded.length + 40);
+    new Uint8Array(big, 24, encoded.length).set(encoded);
+    const asBuffer = Buffer.from(big, 24, encoded.length);
+    const t = decodeSafetensors(asBuffer).tensors.w!;
+    expect(Array.from(t.data as Float32Array)).toEqual([1.5, -2.25, 3.125, 4]);
+  });
+});
