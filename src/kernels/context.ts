@@ -48,6 +48,15 @@ export const MAX_WORKGROUPS_PER_DIM = 65535;
 
 export class GpuError extends Error {}
 
+interface Profiler {
+  querySet: GPUQuerySet;
+  resolve: GPUBuffer;
+  capacity: number;
+  used: number;
+  labels: string[];
+  pending: Array<{ staging: GPUBuffer; labels: string[]; count: number }>;
+}
+
 export class GpuContext {
   readonly pool: BufferPool;
   private modules = new Map<string, GPUShaderModule>();
@@ -68,6 +77,7 @@ export class GpuContext {
   /** Submit after every dispatch so an error names exactly one op (slow; for debugging). */
   debug = false;
   private lost: string | null = null;
+  private profiler: Profiler | null = null;
 
   constructor(
     readonly device: GPUDevice,
@@ -195,10 +205,29 @@ export class GpuContext {
       layout: spec.pipeline.getBindGroupLayout(0),
       entries,
     });
-    const pass = this.ensurePass();
+    const prof = this.profiler;
+    let pass: GPUComputePassEncoder;
+    if (prof) {
+      // One pass per dispatch, with timestamps at its start and end.
+      if (prof.used + 2 > prof.capacity) this.flush();
+      const enc = this.ensureEncoder();
+      const k = prof.used;
+      prof.used += 2;
+      prof.labels.push(spec.label);
+      pass = enc.beginComputePass({
+        timestampWrites: { querySet: prof.querySet, beginningOfPassWriteIndex: k, endOfPassWriteIndex: k + 1 },
+      });
+      this.pass = pass;
+    } else {
+      pass = this.ensurePass();
+    }
     pass.setPipeline(spec.pipeline);
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(x, y, z);
+    if (prof) {
+      pass.end();
+      this.pass = null;
+    }
     this.batchLabels.push(spec.label);
     this.dispatchCount++;
     if (this.debug) this.flush();
@@ -223,7 +252,19 @@ export class GpuContext {
       this.arenaUsed = 0;
     }
     const labels = this.batchLabels;
+    const prof = this.profiler;
+    let resolved: { staging: GPUBuffer; labels: string[]; count: number } | null = null;
+    if (prof && prof.used > 0) {
+      const enc = this.encoder;
+      enc.resolveQuerySet(prof.querySet, 0, prof.used, prof.resolve, 0);
+      const staging = this.device.createBuffer({ size: prof.used * 8, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
+      enc.copyBufferToBuffer(prof.resolve, 0, staging, 0, prof.used * 8);
+      resolved = { staging, labels: prof.labels, count: prof.used };
+      prof.used = 0;
+      prof.labels = [];
+    }
     this.device.queue.submit([this.encoder.finish()]);
+    if (resolved && prof) prof.pending.push(resolved);
     this.encoder = null;
     this.submitCount++;
     if (labels.length > 0) {
@@ -297,6 +338,41 @@ export class GpuContext {
     fn();
     await this.sync();
     return performance.now() - t0;
+  }
+
+  /**
+   * Starts timing every dispatch with GPU timestamp queries (each in its own compute pass);
+   * `stopProfiling()` returns the label and duration of each. Needs 'timestamp-query'.
+   */
+  startProfiling(capacity = 4096): void {
+    if (!this.info.hasTimestamps) throw new GpuError('this adapter has no timestamp-query feature');
+    this.flush();
+    this.profiler = {
+      querySet: this.device.createQuerySet({ type: 'timestamp', count: capacity }),
+      resolve: this.device.createBuffer({ size: capacity * 8, usage: BufferUsage.QUERY_RESOLVE | BufferUsage.COPY_SRC }),
+      capacity,
+      used: 0,
+      labels: [],
+      pending: [],
+    };
+  }
+
+  async stopProfiling(): Promise<Array<{ label: string; ms: number }>> {
+    const prof = this.profiler;
+    if (!prof) return [];
+    this.flush();
+    this.profiler = null;
+    const out: Array<{ label: string; ms: number }> = [];
+    for (const r of prof.pending) {
+      await r.staging.mapAsync(MapMode.READ);
+      const t = new BigUint64Array(r.staging.getMappedRange().slice(0));
+      r.staging.unmap();
+      r.staging.destroy();
+      for (let i = 0; i < r.labels.length; i++) out.push({ label: r.labels[i]!, ms: Number(t[2 * i + 1]! - t[2 * i]!) / 1e6 });
+    }
+    prof.querySet.destroy();
+    prof.resolve.destroy();
+    return out;
   }
 
   destroy(): void {

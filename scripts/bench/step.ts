@@ -1,0 +1,107 @@
+/**
+ * Whole-network benchmark: one training step (forward, backward, Adam update, metrics
+ * readback) and one inference pass of an AlexNet variant, in ms per step and images/s.
+ * Runnable alone: npx tsx scripts/bench/step.ts [--size 224] [--batch 8] [--reps 5]
+ */
+import { Adam } from '../../src/nn/optim.js';
+import { buildModel, type ModelVariant } from '../../src/nn/models.js';
+import { Trainer } from '../../src/nn/trainer.js';
+import type { GpuContext } from '../../src/kernels/context.js';
+
+export interface StepBenchResult {
+  name: string;
+  variant: ModelVariant;
+  batch: number;
+  size: number;
+  mode: 'train' | 'inference';
+  ms: number[];
+  medianMs: number;
+  imagesPerSecond: number;
+  buffersCreatedAfterWarmup: number;
+  pipelinesCreatedAfterWarmup: number;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
+function randomBatch(n: number, seed: number): Float32Array {
+  const x = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    x[i] = s / 4294967296;
+  }
+  return x;
+}
+
+export async function benchStep(
+  ctx: GpuContext,
+  o: { variant?: ModelVariant; batch?: number; size?: number; reps?: number; warmup?: number; width?: number } = {},
+): Promise<StepBenchResult[]> {
+  const variant = o.variant ?? 'tutorial';
+  const batch = o.batch ?? 8;
+  const size = o.size ?? 224;
+  const reps = o.reps ?? 5;
+  const warmup = o.warmup ?? 2;
+  const model = buildModel({ variant, imageSize: size, width: o.width ?? 1 }).build(ctx, 1);
+  const trainer = new Trainer(ctx, model, new Adam({ lr: 1e-4 }));
+  const x = randomBatch(batch * size * size * 3, 1);
+  const y = new Float32Array(batch * trainer.units).map((_, i) => i % 2);
+  const results: StepBenchResult[] = [];
+  for (const mode of ['train', 'inference'] as const) {
+    const run = async (i: number) => {
+      if (mode === 'train') await trainer.trainStep(x, y, batch, i);
+      else await trainer.evalStep(x, y, batch);
+    };
+    for (let i = 0; i < warmup; i++) await run(i);
+    const before = ctx.stats;
+    const ms: number[] = [];
+    for (let i = 0; i < reps; i++) {
+      const t0 = performance.now();
+      await run(warmup + i);
+      ms.push(performance.now() - t0);
+    }
+    const after = ctx.stats;
+    const med = median(ms);
+    results.push({
+      name: `${variant} ${mode} step`,
+      variant,
+      batch,
+      size,
+      mode,
+      ms,
+      medianMs: med,
+      imagesPerSecond: (batch * 1000) / med,
+      buffersCreatedAfterWarmup: after.buffersCreated - before.buffersCreated,
+      pipelinesCreatedAfterWarmup: after.pipelinesCreated - before.pipelinesCreated,
+    });
+  }
+  trainer.dispose();
+  model.dispose();
+  return results;
+}
+
+async function standalone(): Promise<void> {
+  const { createNodeContext, runMain } = await import('../../src/platform/node-gpu.js');
+  await runMain(async () => {
+    const args = process.argv.slice(2);
+    const get = (k: string, d: number) => {
+      const i = args.indexOf(`--${k}`);
+      return i >= 0 ? Number(args[i + 1]) : d;
+    };
+    const ctx = await createNodeContext();
+    console.log(`adapter: ${ctx.info.adapter}`);
+    for (const size of args.includes('--size') ? [get('size', 224)] : [224, 112]) {
+      for (const r of await benchStep(ctx, { size, batch: get('batch', 8), reps: get('reps', 5) })) {
+        console.log(
+          `${r.name.padEnd(28)} ${r.size}x${r.size} b${r.batch}  median ${r.medianMs.toFixed(1).padStart(8)} ms  ` +
+            `${r.imagesPerSecond.toFixed(1).padStart(7)} img/s  min ${Math.min(...r.ms).toFixed(1)} ms  new buffers ${r.buffersCreatedAfterWarmup}`,
+        );
+      }
+    }
+  });
+}
+
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) void standalone();
