@@ -2,7 +2,8 @@
 # Makes a fresh Debian 12 machine ready to run this project. Safe to run twice.
 #  1. If no WebGPU adapter can be had, install Mesa's lavapipe (software Vulkan) from
 #     bookworm-backports: Debian 12's own Mesa 22.3 is too old for Dawn.
-#  2. Install the npm packages (npm ci when a lockfile is present).
+#  2. With --with-browser (the test suite), install Debian's Chromium for the web page tests.
+#  3. Install the npm packages (npm ci when a lockfile is present).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,6 +38,15 @@ else
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq -t bookworm-backports \
     mesa-vulkan-drivers libvulkan1 >/dev/null
   echo "setup: lavapipe installed ($(dpkg-query -W -f='${Version}' mesa-vulkan-drivers))."
+fi
+
+# The web page's tests drive Debian's Chromium (never a downloaded browser).
+if [ "${1:-}" = "--with-browser" ]; then
+  if ! command -v chromium >/dev/null 2>&1 && [ ! -x "${CHROMIUM_PATH:-/nonexistent}" ]; then
+    echo "setup: installing chromium (for the web page tests)..."
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+  fi
 fi
 
 if [ -f package-lock.json ]; then

@@ -3,7 +3,7 @@
 # `tests: N passed, N failed` (counted from vitest's JSON report).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh || { echo "setup failed"; echo "tests: 0 passed, 1 failed"; exit 1; }
+bash scripts/setup.sh --with-browser || { echo "setup failed"; echo "tests: 0 passed, 1 failed"; exit 1; }
 report=$(mktemp -t vitest-report.XXXXXX.json)
 npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@"
 status=$?

@@ -1,0 +1,72 @@
+/**
+ * npm run web — builds the browser page (web/ → web/dist by default) and serves it on
+ * localhost, where a WebGPU browser classifies and fine-tunes with a model saved by
+ * `npm run train`.
+ *
+ *   npm run web                                  build, serve on http://localhost:8080/
+ *   npm run web -- --model runs/latest/best      also serve that folder at /model/ and print
+ *                                                the URL that opens it (?model=/model/)
+ *   npm run web -- --port 9000 --out /tmp/page   another port / output folder
+ *   npm run web -- --build-only                  build and exit
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { relative } from 'node:path';
+import { buildPage, DEFAULT_OUT } from '../web/server/build.js';
+import { isModelFolder, startServer } from '../web/server/serve.js';
+
+function port(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('a port number 0–65535 (0 = any free port)');
+  return n;
+}
+
+async function main(): Promise<number> {
+  const cmd = new Command('web')
+    .description('Build the WebGPU page (classify and fine-tune in the browser) and serve it on localhost.')
+    .option('--port <n>', 'port to serve on (0 = any free port)', port, 8080)
+    .option('--host <addr>', 'address to listen on (WebGPU needs https or localhost, so keep the default unless behind https)', '127.0.0.1')
+    .option('--out <dir>', 'output folder of the build', relative(process.cwd(), DEFAULT_OUT) || DEFAULT_OUT)
+    .option('--model <dir>', 'a model folder saved by npm run train, served at /model/')
+    .option('--build-only', 'build the page and exit', false)
+    .parse(process.argv);
+  const o = cmd.opts<{ port: number; host: string; out: string; model?: string; buildOnly: boolean }>();
+  if (o.model && !isModelFolder(o.model)) {
+    console.error(`error: ${o.model} is not a model folder (it needs model.json and model.safetensors; try runs/latest/best)`);
+    return 1;
+  }
+  let built;
+  try {
+    built = await buildPage(o.out);
+  } catch (e) {
+    console.error(`error: building the page failed:\n${(e as Error).message}`);
+    return 1;
+  }
+  console.log(`built ${built.outDir} (${built.files.join(', ')}; ${(built.bytes / 1024).toFixed(0)} KiB) in ${built.ms.toFixed(0)} ms`);
+  if (o.buildOnly) return 0;
+  let srv;
+  try {
+    srv = await startServer({ root: built.outDir, modelDir: o.model, port: o.port, host: o.host });
+  } catch (e) {
+    console.error(`error: ${(e as Error).message}`);
+    return 1;
+  }
+  const host = o.host === '127.0.0.1' || o.host === 'localhost' || o.host === '::1' ? 'localhost' : o.host;
+  const base = `http://${host}:${srv.port}/`;
+  console.log(`serving the page at ${base}`);
+  if (o.model) console.log(`model ${o.model} at /model/ — open ${base}?model=/model/`);
+  console.log('(a WebGPU browser is needed: Chrome/Edge 113+; Ctrl+C to stop)');
+  await new Promise<void>((done) => {
+    const stop = () => void srv.close().then(done);
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,97 @@
+/**
+ * A model saved by `npm run train` (model.json + model.safetensors), loaded from bytes so the
+ * page can take it from a file picker or a URL. This mirrors src/io/checkpoint.ts's
+ * readManifest + loadModel, which read through node:fs and so cannot be bundled for a browser
+ * (only its types are imported here). Keep the checks in step with that file.
+ */
+import type { ModelManifest } from '../../src/io/checkpoint.js';
+import type { GpuContext } from '../../src/kernels/context.js';
+import type { Tensor } from '../../src/autograd/tensor.js';
+import { buildModel } from '../../src/nn/models.js';
+import type { Sequential } from '../../src/nn/sequential.js';
+import { decodeStateInto, encodeState } from '../../src/nn/state.js';
+
+/** Same value as checkpoint.ts's FORMAT (not imported: that module pulls in node:fs). */
+export const FORMAT = 'alexnet-webgpu/1';
+
+export class ModelLoadError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ModelLoadError';
+  }
+}
+
+export function parseManifest(text: string, where = 'model.json'): ModelManifest {
+  let m: ModelManifest;
+  try {
+    m = JSON.parse(text) as ModelManifest;
+  } catch (e) {
+    throw new ModelLoadError(`${where} is damaged (not valid JSON: ${(e as Error).message})`);
+  }
+  if (!m || typeof m !== 'object') throw new ModelLoadError(`${where} is not a model description`);
+  if (m.format !== FORMAT) throw new ModelLoadError(`${where}: unknown format '${String(m.format)}' (expected ${FORMAT})`);
+  if (!m.modelOptions || !Array.isArray(m.classNames) || !m.preprocessing) {
+    throw new ModelLoadError(`${where} is damaged: missing modelOptions, classNames or preprocessing`);
+  }
+  return m;
+}
+
+export function namedParams(model: Sequential): Record<string, Tensor> {
+  return Object.fromEntries(model.params().map((p) => [p.name, p.tensor]));
+}
+
+export interface LoadedModel {
+  model: Sequential;
+  manifest: ModelManifest;
+}
+
+/** Builds the described model on `ctx` and loads its weights (checked by name, shape, dtype). */
+export function modelFromBytes(ctx: GpuContext, manifestText: string, weights: Uint8Array, where = 'model'): LoadedModel {
+  const manifest = parseManifest(manifestText, `${where}/model.json`);
+  let model: Sequential;
+  try {
+    model = buildModel(manifest.modelOptions).build(ctx, 0);
+  } catch (e) {
+    throw new ModelLoadError(`${where}/model.json: cannot build the model: ${(e as Error).message}`);
+  }
+  try {
+    const meta = decodeStateInto(weights, namedParams(model), `weights ${where}/model.safetensors`);
+    if (meta.step !== undefined && Number(meta.step) !== manifest.step) {
+      throw new ModelLoadError(
+        `${where}: weights are from step ${meta.step} but model.json from step ${manifest.step} (files from two different saves?)`,
+      );
+    }
+  } catch (e) {
+    model.dispose();
+    throw e instanceof ModelLoadError ? e : new ModelLoadError((e as Error).message);
+  }
+  return { model, manifest };
+}
+
+/** The two files of a model folder, as saveModel writes them, for a download after fine-tuning. */
+export async function modelToBytes(
+  model: Sequential,
+  manifest: ModelManifest,
+  step: number,
+  training: Record<string, unknown>,
+): Promise<{ json: string; weights: Uint8Array }> {
+  const weights = await encodeState(namedParams(model), { format: FORMAT, step: String(step) });
+  const full: ModelManifest = { ...manifest, model: model.config(), step, savedAt: new Date().toISOString(), training };
+  return { json: JSON.stringify(full, null, 2) + '\n', weights };
+}
+
+/** Picks model.json and model.safetensors out of a set of chosen files (two files or a folder). */
+export function pickModelFiles(files: File[]): { json: File; weights: File } {
+  const named = (name: string) => files.filter((f) => f.name === name);
+  const ending = (ext: string) => files.filter((f) => f.name.toLowerCase().endsWith(ext));
+  // Prefer the exact names saveModel writes; a folder may also hold optimizer.safetensors.
+  const jsons = named('model.json').length > 0 ? named('model.json') : ending('.json').filter((f) => f.name !== 'training-state.json');
+  const weights = named('model.safetensors').length > 0 ? named('model.safetensors') : ending('.safetensors').filter((f) => f.name !== 'optimizer.safetensors');
+  if (jsons.length !== 1 || weights.length !== 1) {
+    const got = files.map((f) => f.name).join(', ') || 'nothing';
+    throw new ModelLoadError(
+      `choose a model folder saved by npm run train, or its two files model.json and model.safetensors (got: ${got})`,
+    );
+  }
+  return { json: jsons[0]!, weights: weights[0]! };
+}

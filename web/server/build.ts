@@ -1,0 +1,62 @@
+/**
+ * Builds the page into a folder: web/main.ts bundled for the browser by esbuild (the engine's
+ * src/ and jpeg-js bundled in), plus index.html and style.css copied beside it.
+ *
+ * Two Node-only modules are imported by code the page reuses but never calls into, so they
+ * are replaced by stubs that throw if used (web/stubs/): `pngjs` (src/data/decode.ts; the page
+ * decodes PNGs with the browser's decoder) and `node:fs` (scripts/lib/images.ts's loadRgb;
+ * the page uses only its inputsFor). Any other Node import fails the build, naming the file.
+ */
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build, type Plugin } from 'esbuild';
+
+export const WEB_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const DEFAULT_OUT = join(WEB_DIR, 'dist');
+
+const STUBS: Record<string, string> = {
+  pngjs: join(WEB_DIR, 'stubs', 'pngjs.ts'),
+  fs: join(WEB_DIR, 'stubs', 'node-fs.ts'),
+  'node:fs': join(WEB_DIR, 'stubs', 'node-fs.ts'),
+};
+
+const nodeOnlyStubs: Plugin = {
+  name: 'node-only-stubs',
+  setup(b) {
+    b.onResolve({ filter: /^(pngjs|fs|node:fs)$/ }, (args) => ({ path: STUBS[args.path]! }));
+  },
+};
+
+export interface BuildResult {
+  outDir: string;
+  files: string[];
+  bytes: number;
+  ms: number;
+}
+
+export async function buildPage(outDir: string = DEFAULT_OUT, opts: { minify?: boolean } = {}): Promise<BuildResult> {
+  const t0 = performance.now();
+  const out = resolve(outDir);
+  mkdirSync(out, { recursive: true });
+  const r = await build({
+    entryPoints: [join(WEB_DIR, 'main.ts')],
+    outfile: join(out, 'main.js'),
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    // WebGPU browsers (Chrome 113+, Safari 26, Firefox 141) all run ES2022.
+    target: 'es2022',
+    sourcemap: true,
+    minify: opts.minify ?? false,
+    metafile: true,
+    logLevel: 'silent',
+    plugins: [nodeOnlyStubs],
+    // jpeg-js reads Buffer only when asked for Node buffers (decode.ts asks for typed arrays).
+    define: { 'process.env.NODE_ENV': '"production"' },
+  });
+  for (const f of ['index.html', 'style.css']) copyFileSync(join(WEB_DIR, f), join(out, f));
+  const files = ['index.html', 'style.css', ...Object.keys(r.metafile.outputs).map((p) => p.slice(p.lastIndexOf('/') + 1))];
+  const bytes = Object.values(r.metafile.outputs).reduce((s, o) => s + o.bytes, 0);
+  return { outDir: out, files, bytes, ms: performance.now() - t0 };
+}
