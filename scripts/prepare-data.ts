@@ -1,0 +1,42 @@
+/**
+ * Builds the tutorial's small cats-vs-dogs split from Kaggle's "Dogs vs. Cats" train folder:
+ *
+ *   npx tsx scripts/prepare-data.ts --src ~/Downloads/train --out datasets/cats_and_dogs_small
+ *
+ * Takes cat.N.jpg / dog.N.jpg in order of N: 1000 + 1000 train, 500 + 500 validation,
+ * 500 + 500 test by default, copied into OUT/{train,validation,test}/{cats,dogs}.
+ * (The project's tests and benchmarks use the ready-made split in ../shared/datasets instead.)
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { prepareKaggleSplit } from '../src/data/kaggle.js';
+
+function count(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer');
+  return n;
+}
+
+const program = new Command()
+  .name('prepare-data')
+  .description("Split Kaggle's Dogs vs. Cats train folder into train / validation / test folders (copies files).")
+  .requiredOption('--src <dir>', "Kaggle's extracted train folder (cat.0.jpg … dog.12499.jpg)")
+  .option('--out <dir>', 'output folder', 'datasets/cats_and_dogs_small')
+  .option('--train <n>', 'training images per class', count, 1000)
+  .option('--validation <n>', 'validation images per class', count, 500)
+  .option('--test <n>', 'test images per class', count, 500)
+  .option('--force', 'replace existing train / validation / test folders in --out', false)
+  .showHelpAfterError();
+
+const o = program.parse().opts<{ src: string; out: string; train: number; validation: number; test: number; force: boolean }>();
+try {
+  const r = prepareKaggleSplit(o);
+  for (const s of ['train', 'validation', 'test'] as const) {
+    const c = r.counts[s];
+    const g = r.ranges[s];
+    console.log(`${s.padEnd(10)} cats ${String(c.cats).padStart(5)} (cat.${g.cats[0]}–${g.cats[1]})   dogs ${String(c.dogs).padStart(5)} (dog.${g.dogs[0]}–${g.dogs[1]})`);
+  }
+  console.log(`written to ${r.out}`);
+} catch (e) {
+  console.error(`prepare-data: ${(e as Error).message}`);
+  process.exit(1);
+}
