@@ -43,7 +43,7 @@ export function trainCommand(): Command {
     .option('--image-size <px>', 'input size (square); the synthetic quick run uses 112', int('image-size'), 224)
     .option('--width <mult>', 'width multiplier for every layer (1 = published widths); the synthetic quick run uses 0.5', num('width'), 1)
     .option('--batch-size <n>', 'batch size', int('batch-size'), 8)
-    .option('--epochs <n>', 'epochs; the synthetic quick run uses 5', int('epochs'), 10)
+    .option('--epochs <n>', 'epochs; the synthetic quick run uses 8', int('epochs'), 10)
     .option('--steps-per-epoch <n>', 'batches per epoch (default: one pass over the training data)', int('steps-per-epoch'))
     .option('--validation-steps <n>', 'validation batches per epoch (default: all of the validation data)', int('validation-steps'))
     .option('--lr <rate>', 'learning rate', num('lr'), 1e-4)
@@ -104,7 +104,7 @@ async function main(): Promise<number> {
       // The default run must be quick on a software GPU: smaller images, half width.
       if (cmd.getOptionValueSource('imageSize') === 'default') o.imageSize = 112;
       if (cmd.getOptionValueSource('width') === 'default') o.width = 0.5;
-      if (cmd.getOptionValueSource('epochs') === 'default') o.epochs = 5;
+      if (cmd.getOptionValueSource('epochs') === 'default') o.epochs = 8;
       if (cmd.getOptionValueSource('lr') === 'default') o.lr = 5e-4;
     }
     o.data = o.data ?? process.env.ALEXNET_DATA;

@@ -261,10 +261,9 @@ export async function fit(trainer: Trainer, train: BatchStream, validation: Batc
 
     // Best-model saving sees this epoch's weights before any callback changes the lr.
     const improved = o.best ? o.best.update(epoch, logs, cbCtx) : false;
-    const msgR = o.reduceLr?.onEpochEnd(epoch, logs, cbCtx);
-    if (msgR) log(msgR);
-    const msgE = o.earlyStopping?.onEpochEnd(epoch, logs, cbCtx);
-    if (msgE) log(msgE);
+    // Callbacks print their own messages through cbCtx.log when verbose (as Keras's do).
+    o.reduceLr?.onEpochEnd(epoch, logs, cbCtx);
+    o.earlyStopping?.onEpochEnd(epoch, logs, cbCtx);
 
     pos.epoch++;
     pos.stepInEpoch = 0;
