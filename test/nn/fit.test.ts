@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadModel, loadOptimizerState, readTrainingState, saveModel, saveTrainingCheckpoint } from '../../src/io/checkpoint.js';
 import { BestTracker, ReduceLROnPlateau } from '../../src/nn/callbacks.js';
-import { fit, type Batch, type BatchSet, type BatchStream, type FitPosition } from '../../src/nn/fit.js';
+import { fit, NonFiniteLossError, type Batch, type BatchSet, type BatchStream, type FitPosition } from '../../src/nn/fit.js';
 import { buildModel, type ModelOptions } from '../../src/nn/models.js';
 import { Adam } from '../../src/nn/optim.js';
 import { decodeStateInto } from '../../src/nn/state.js';
@@ -138,5 +138,35 @@ describe('fit', () => {
     // A model of another width does not match: names the tensors and shapes.
     writeFileSync(join(dir, 'model.json'), json.replaceAll('"width": 0.125', '"width": 0.25'));
     expect(() => loadModel(dir, ctx)).toThrow(/shape \[11, 11, 3, 6\], expected \[11, 11, 3, 12\]/);
+  });
+
+  it('a NaN loss stops the run naming the step; the last good checkpoint stays', async () => {
+    const ctx = await gpu();
+    const model = buildModel(OPTS).build(ctx, 5);
+    const opt = new Adam({ lr: 1e-3 });
+    const trainer = new Trainer(ctx, model, opt);
+    let g = 0;
+    // Global step 5 (epoch 2, step 3) carries a NaN label. (A NaN pixel would not do: the
+    // first conv's fused ReLU maps NaN to 0 on this backend, as max(NaN, 0) may.)
+    const poisoned: BatchStream = {
+      seek: (n) => void (g = n),
+      next: async () => {
+        const b = makeBatch(g);
+        if (g++ === 5) b.y[1] = NaN;
+        return b;
+      },
+    };
+    const saved: number[] = [];
+    const err = await fit(trainer, poisoned, null, {
+      epochs: 3,
+      stepsPerEpoch: 3,
+      seed: 1,
+      hooks: { saveCheckpoint: async (pos) => void saved.push(pos.globalStep) },
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NonFiniteLossError);
+    expect((err as Error).message).toMatch(/the loss became NaN at epoch 2, step 3 \(global step 6\)/);
+    // Only the checkpoint of the completed first epoch was written; nothing after the NaN.
+    expect(saved).toEqual([3]);
+    model.dispose();
   });
 });
