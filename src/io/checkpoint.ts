@@ -13,32 +13,13 @@ import { join } from 'node:path';
 import type { Tensor } from '../autograd/tensor.js';
 import type { GpuContext } from '../kernels/context.js';
 import type { FitPosition } from '../nn/fit.js';
-import { buildModel, type ModelOptions } from '../nn/models.js';
-import type { Sequential, ModelConfig } from '../nn/sequential.js';
+import { FORMAT, ManifestError, parseManifest, type ModelManifest } from '../nn/manifest.js';
+import { buildModel } from '../nn/models.js';
+import type { Sequential } from '../nn/sequential.js';
 import { decodeStateInto, encodeState } from '../nn/state.js';
 import { writeFileAtomic } from './atomic-write.js';
 
-export const FORMAT = 'alexnet-webgpu/1';
-
-export interface Preprocessing {
-  imageSize: number;
-  rescale: number;
-  resize: 'nearest' | 'bilinear';
-  /** The paper's recipe: resize to this size then crop imageSize (0 = no crop). */
-  cropFrom?: number;
-}
-
-export interface ModelManifest {
-  format: string;
-  model: ModelConfig;
-  modelOptions: ModelOptions;
-  classNames: string[];
-  preprocessing: Preprocessing;
-  training?: Record<string, unknown>;
-  /** Global step at which these weights were saved. */
-  step: number;
-  savedAt: string;
-}
+export { FORMAT, type ModelManifest, type Preprocessing } from '../nn/manifest.js';
 
 export class CheckpointError extends Error {}
 
@@ -87,12 +68,14 @@ function readJson<T>(path: string, what: string): T {
 }
 
 export function readManifest(dir: string): ModelManifest {
-  const m = readJson<ModelManifest>(join(dir, 'model.json'), 'model description');
-  if (m.format !== FORMAT) throw new CheckpointError(`${join(dir, 'model.json')}: unknown format '${m.format}' (expected ${FORMAT})`);
-  if (!m.modelOptions || !Array.isArray(m.classNames) || !m.preprocessing) {
-    throw new CheckpointError(`${join(dir, 'model.json')} is damaged: missing modelOptions, classNames or preprocessing`);
+  const path = join(dir, 'model.json');
+  if (!existsSync(path)) throw new CheckpointError(`model description not found: ${path}`);
+  try {
+    return parseManifest(readFileSync(path, 'utf8'), path);
+  } catch (e) {
+    if (e instanceof ManifestError) throw new CheckpointError(e.message);
+    throw e;
   }
-  return m;
 }
 
 /** Builds the model a folder describes and loads its weights (checked by name, shape, dtype). */

@@ -16,13 +16,13 @@
  *   OffscreenCanvas + getImageData, which is exact only for opaque PNGs: a 2D canvas stores
  *   premultiplied colour, so semi-transparent pixels round and transparent ones turn black.
  *   gAMA/iCCP chunks are ignored, as pngjs ignores them.
- * - Resizing, cropping and rescaling: scripts/lib/images.ts's inputsFor (src/data/resize.ts's
+ * - Resizing, cropping and rescaling: src/data/preprocess.ts's inputsFor (src/data/resize.ts's
  *   PIL-exact nearest/bilinear), bundled as is.
  */
 import { decodeImage, decodeJpeg, ImageDecodeError, sniffImageFormat } from '../../src/data/decode.js';
 import type { RgbImage } from '../../src/data/image.js';
-import type { Preprocessing } from '../../src/io/checkpoint.js';
-import { inputsFor } from '../../scripts/lib/images.js';
+import type { Preprocessing } from '../../src/nn/manifest.js';
+import { inputsFor } from '../../src/data/preprocess.js';
 
 export { inputsFor };
 

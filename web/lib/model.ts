@@ -1,18 +1,17 @@
 /**
  * A model saved by `npm run train` (model.json + model.safetensors), loaded from bytes so the
- * page can take it from a file picker or a URL. This mirrors src/io/checkpoint.ts's
- * readManifest + loadModel, which read through node:fs and so cannot be bundled for a browser
- * (only its types are imported here). Keep the checks in step with that file.
+ * page can take it from a file picker or a URL. The manifest checks are src/nn/manifest.ts's,
+ * shared with Node's src/io/checkpoint.ts.
  */
-import type { ModelManifest } from '../../src/io/checkpoint.js';
+import { ManifestError, parseManifest as parseManifestShared, type ModelManifest } from '../../src/nn/manifest.js';
 import type { GpuContext } from '../../src/kernels/context.js';
 import type { Tensor } from '../../src/autograd/tensor.js';
 import { buildModel } from '../../src/nn/models.js';
 import type { Sequential } from '../../src/nn/sequential.js';
 import { decodeStateInto, encodeState } from '../../src/nn/state.js';
 
-/** Same value as checkpoint.ts's FORMAT (not imported: that module pulls in node:fs). */
-export const FORMAT = 'alexnet-webgpu/1';
+import { FORMAT } from '../../src/nn/manifest.js';
+export { FORMAT };
 
 export class ModelLoadError extends Error {
   constructor(message: string) {
@@ -22,18 +21,12 @@ export class ModelLoadError extends Error {
 }
 
 export function parseManifest(text: string, where = 'model.json'): ModelManifest {
-  let m: ModelManifest;
   try {
-    m = JSON.parse(text) as ModelManifest;
+    return parseManifestShared(text, where);
   } catch (e) {
-    throw new ModelLoadError(`${where} is damaged (not valid JSON: ${(e as Error).message})`);
+    if (e instanceof ManifestError) throw new ModelLoadError(e.message);
+    throw e;
   }
-  if (!m || typeof m !== 'object') throw new ModelLoadError(`${where} is not a model description`);
-  if (m.format !== FORMAT) throw new ModelLoadError(`${where}: unknown format '${String(m.format)}' (expected ${FORMAT})`);
-  if (!m.modelOptions || !Array.isArray(m.classNames) || !m.preprocessing) {
-    throw new ModelLoadError(`${where} is damaged: missing modelOptions, classNames or preprocessing`);
-  }
-  return m;
 }
 
 export function namedParams(model: Sequential): Record<string, Tensor> {

@@ -4,7 +4,7 @@
  * of their probabilities) and fine-tunes on labelled photos with Adam and the model's own loss
  * through the engine's Trainer.
  */
-import type { ModelManifest } from '../../src/io/checkpoint.js';
+import type { ModelManifest } from '../../src/nn/manifest.js';
 import type { GpuContext } from '../../src/kernels/context.js';
 import { Adam } from '../../src/nn/optim.js';
 import { probabilities, type Sequential } from '../../src/nn/sequential.js';

@@ -2,10 +2,10 @@
  * Builds the page into a folder: web/main.ts bundled for the browser by esbuild (the engine's
  * src/ and jpeg-js bundled in), plus index.html and style.css copied beside it.
  *
- * Two Node-only modules are imported by code the page reuses but never calls into, so they
- * are replaced by stubs that throw if used (web/stubs/): `pngjs` (src/data/decode.ts; the page
- * decodes PNGs with the browser's decoder) and `node:fs` (scripts/lib/images.ts's loadRgb;
- * the page uses only its inputsFor). Any other Node import fails the build, naming the file.
+ * One Node-only module is imported by code the page reuses but never calls into, so it is
+ * replaced by a stub that throws if used (web/stubs/): `pngjs` (src/data/decode.ts; the page
+ * decodes PNGs with the browser's decoder). Any other Node import fails the build, naming the
+ * file.
  */
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -17,14 +17,12 @@ export const DEFAULT_OUT = join(WEB_DIR, 'dist');
 
 const STUBS: Record<string, string> = {
   pngjs: join(WEB_DIR, 'stubs', 'pngjs.ts'),
-  fs: join(WEB_DIR, 'stubs', 'node-fs.ts'),
-  'node:fs': join(WEB_DIR, 'stubs', 'node-fs.ts'),
 };
 
 const nodeOnlyStubs: Plugin = {
   name: 'node-only-stubs',
   setup(b) {
-    b.onResolve({ filter: /^(pngjs|fs|node:fs)$/ }, (args) => ({ path: STUBS[args.path]! }));
+    b.onResolve({ filter: /^pngjs$/ }, (args) => ({ path: STUBS[args.path]! }));
   },
 };
 

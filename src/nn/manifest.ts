@@ -1,0 +1,47 @@
+/**
+ * The model description saved beside the weights (model.json): architecture, class names,
+ * preprocessing and training settings. Platform-neutral, so Node (src/io/checkpoint.ts) and
+ * the web page parse and check it with the same code.
+ */
+import type { ModelOptions } from './models.js';
+import type { ModelConfig } from './sequential.js';
+
+export const FORMAT = 'alexnet-webgpu/1';
+
+export interface Preprocessing {
+  imageSize: number;
+  rescale: number;
+  resize: 'nearest' | 'bilinear';
+  /** The paper's recipe: resize to this size then crop imageSize (0 = no crop). */
+  cropFrom?: number;
+}
+
+export interface ModelManifest {
+  format: string;
+  model: ModelConfig;
+  modelOptions: ModelOptions;
+  classNames: string[];
+  preprocessing: Preprocessing;
+  training?: Record<string, unknown>;
+  /** Global step at which these weights were saved. */
+  step: number;
+  savedAt: string;
+}
+
+export class ManifestError extends Error {}
+
+/** Parses and checks a model.json text; `where` names it in error messages. */
+export function parseManifest(text: string, where = 'model.json'): ModelManifest {
+  let m: ModelManifest;
+  try {
+    m = JSON.parse(text) as ModelManifest;
+  } catch (e) {
+    throw new ManifestError(`${where} is damaged (not valid JSON: ${(e as Error).message})`);
+  }
+  if (!m || typeof m !== 'object') throw new ManifestError(`${where} is not a model description`);
+  if (m.format !== FORMAT) throw new ManifestError(`${where}: unknown format '${String(m.format)}' (expected ${FORMAT})`);
+  if (!m.modelOptions || !Array.isArray(m.classNames) || !m.preprocessing) {
+    throw new ManifestError(`${where} is damaged: missing modelOptions, classNames or preprocessing`);
+  }
+  return m;
+}
