@@ -1,0 +1,396 @@
+/**
+ * 2-D convolution launchers (NHWC activations, HWIO weights): forward, data gradient,
+ * weight gradient. Shapes come resolved in a Conv2dGeometry (geometry.ts).
+ *
+ * What the kernels are shaped by (lavapipe, measured with the llvmpipe worker threads' CPU
+ * time): a storage-buffer load costs ~1–2 ns per invocation whether or not the lanes share
+ * the address (llvmpipe loops over the SIMD lanes with mask and bounds checks), a
+ * multiply-add ~0.05 ns, a subgroup broadcast a register shuffle. So: register blocks,
+ * column values shared through subgroupBroadcast, and input values reused across taps.
+ *
+ * Design (nothing materialises im2col):
+ * - Padding is applied once by a copy into a zero-padded tensor (`pad2d`), so no kernel
+ *   tests bounds per multiply-add.
+ * - Forward = implicit GEMM: M = N·OH·OW pixels × Cout columns, K = KH·KW·Cin; the weights
+ *   viewed [K, Cout] are the B matrix and the [M, Cout] output is NHWC already.
+ *   Generic kernel (convGemmWgsl): any kernel size and stride, TM pixels × TN columns per
+ *   invocation. For the AlexNet shapes (cfg.rowShapes: 3×3/1, 5×5/1, 11×11/4) a
+ *   compile-time-specialised kernel (convRowWgsl) gives each invocation TM consecutive
+ *   pixels of an output row and loads every input column once for all the taps that read
+ *   it (~2× faster than the generic kernel at conv3–5).
+ * - Data gradient = implicit GEMM over the zero-padded output gradient with the flipped
+ *   filter, split into stride phases: input rows iy with (iy + padT) mod sh = rh receive
+ *   exactly the taps kh ≡ rh (mod sh), so each of the sh·sw phases is a stride-1
+ *   correlation with its own flipped sub-filter (rearranged by FLIP_WEIGHTS_WGSL), no
+ *   multiply-adds on inserted zeros, and the same two kernels as the forward (stride-1
+ *   phases of 3- or 5-tap width take the row kernel). Kept over dcol = dy·Wᵀ then a col2im
+ *   gather: that needs an N·OH·OW × K buffer (34 MB at AlexNet's conv1, 26 MB at conv2), a
+ *   second pass reading it with per-lane loads, and its GEMM could only use the generic
+ *   kernel (measured 1.3–2× slower than the row kernel at conv2–5), so it cannot be faster
+ *   here.
+ * - Weight gradient = im2col(x)ᵀ · dy, the reduction over M = N·OH·OW split into S chunks
+ *   (partial sums in parallel, then summed by SUM_PARTIALS_WGSL) so a small K × Cout output
+ *   still keeps every core busy; never one invocation per weight over the whole batch.
+ *   Generic kernel (convWgradWgsl): invocations own TK rows k. Row shapes
+ *   (convWgradRowWgsl): an invocation owns a kernel row's KW taps × CB channels, and its
+ *   input window slides along the output row, SW new loads per pixel instead of KW·CB.
+ * - Groups: the workgroup z index carries the group, which offsets input/weight/output
+ *   channels.
+ */
+import { type GpuContext, GpuError, grid2d, params } from '../context.js';
+import { type Conv2dGeometry, describeGeometry } from './geometry.js';
+import {
+  FLIP_WEIGHTS_WGSL,
+  PAD_WGSL,
+  SUM_PARTIALS_WGSL,
+  convGemmWgsl,
+  convRowWgsl,
+  convWgradRowWgsl,
+  convWgradWgsl,
+} from './conv2d.wgsl.js';
+
+export interface ConvKernelConfig {
+  /** Pixels (rows) per invocation in the forward and data-gradient GEMM. */
+  TM: number;
+  /** Columns per workgroup (shared through subgroups) when there are more than 8 columns. */
+  TN: number;
+  /** Weight-gradient rows k per invocation and columns per workgroup. */
+  TK: number;
+  TNW: number;
+  WG: number;
+  WGW: number;
+  /** Use subgroup broadcasts when the device has them (false forces the plain path). */
+  subgroups: boolean;
+  /** Target number of workgroups for the weight gradient's split reduction. */
+  wgradTargetWorkgroups: number;
+  /**
+   * (kernel width, stride, columns per workgroup) of the compile-time-specialised row-reuse
+   * kernels (each entry compiles its own pipelines); other shapes use the generic implicit
+   * GEMM. The AlexNet shapes: 3×3/1, 5×5/1 (and every stride-1 data gradient of them),
+   * 11×11/4 (48 outputs: 2 blocks of 24 measured ~20% faster than 3 of 16).
+   */
+  rowShapes: Array<[number, number, number]>;
+  /** Pixels per invocation of the row kernel. */
+  TMR: number;
+  /** Weight-gradient row kernel: columns per workgroup when lanes own 1 / 4 channels, workgroup size. */
+  TNWR1: number;
+  TNWR4: number;
+  WGWR: number;
+  /** Channels per weight-gradient row-kernel lane (4 = vec4 loads) when the layout allows. */
+  wgradCB: 1 | 4;
+}
+
+export const DEFAULT_CONV: ConvKernelConfig = {
+  TM: 8,
+  TN: 16,
+  TK: 4,
+  TNW: 16,
+  WG: 64,
+  WGW: 32,
+  subgroups: true,
+  wgradTargetWorkgroups: 64,
+  rowShapes: [[3, 1, 16], [5, 1, 16], [11, 4, 24]],
+  TMR: 6,
+  TNWR1: 16,
+  TNWR4: 8,
+  WGWR: 8,
+  wgradCB: 4,
+};
+
+let config: ConvKernelConfig = DEFAULT_CONV;
+/** Overrides tile sizes (benchmarks and tests); returns the previous configuration. */
+export function setConvConfig(c: Partial<ConvKernelConfig>): ConvKernelConfig {
+  const prev = config;
+  config = { ...config, ...c };
+  return prev;
+}
+export function convConfig(): ConvKernelConfig {
+  return config;
+}
+
+/** Values shared per subgroup broadcast: 8 (or 4) when the device's subgroups are that wide, else 0. */
+export function subgroupChunk(ctx: GpuContext, cfg: ConvKernelConfig = config): number {
+  if (!cfg.subgroups || !ctx.info.features.includes('subgroups')) return 0;
+  const info = (ctx.device as GPUDevice & { adapterInfo?: { subgroupMinSize?: number } }).adapterInfo;
+  const min = info?.subgroupMinSize ?? 0;
+  return min >= 8 ? 8 : min >= 4 ? 4 : 0;
+}
+
+export function hasPadding(g: Conv2dGeometry): boolean {
+  return g.padT + g.padB + g.padL + g.padR > 0;
+}
+
+function needBytes(label: string, what: string, buf: GPUBuffer, floats: number): void {
+  if (buf.size < floats * 4) throw new GpuError(`${label}: ${what} buffer has ${buf.size} bytes, needs ${floats * 4}`);
+}
+
+/** dst [N, H+pt+pb, W+pl+pr, C] = src [N, H, W, C] placed at (pt, pl), zeros around. */
+export function pad2d(
+  ctx: GpuContext,
+  src: GPUBuffer,
+  dst: GPUBuffer,
+  s: { N: number; H: number; W: number; C: number; pt: number; pb: number; pl: number; pr: number },
+): void {
+  const Hp = s.H + s.pt + s.pb;
+  const Wp = s.W + s.pl + s.pr;
+  const total = s.N * Hp * Wp * s.C;
+  const label = `pad2d[${s.N}×${s.H}×${s.W}×${s.C} → ${Hp}×${Wp}]`;
+  needBytes(label, 'source', src, s.N * s.H * s.W * s.C);
+  needBytes(label, 'destination', dst, total);
+  const WG = 256;
+  if (Hp > 65535 || s.N > 65535) throw new GpuError(`${label}: too many rows or images for one dispatch`);
+  ctx.dispatch({
+    label,
+    pipeline: ctx.pipeline('conv-pad', PAD_WGSL, { WG }),
+    params: params([s.H, s.W, s.C, Wp, s.pt, s.pl, 0, 0]),
+    buffers: [src, dst],
+    workgroups: [Math.ceil((Wp * s.C) / WG), Hp, s.N],
+  });
+}
+
+interface GemmLaunch {
+  label: string;
+  M: number; OU: number; OV: number; NCOLS: number;
+  inH: number; inW: number; CIN: number; inCOff: number;
+  SU: number; SV: number; offU: number; offV: number;
+  TH: number; NRUN: number; RUN: number; WROW: number;
+  wOff: number; wGOff: number; OH: number; OW: number;
+  COUT: number; outCOff: number; OSU: number; OSV: number;
+  ooffU: number; ooffV: number;
+  groups: number;
+  relu: boolean;
+}
+
+function rowShape(cfg: ConvKernelConfig, kw: number, sw: number): [number, number, number] | undefined {
+  return cfg.rowShapes.find(([k, s]) => k === kw && s === sw);
+}
+
+/**
+ * Launches one implicit-GEMM convolution. `C` is the input channels per group (the run
+ * length when runs are single taps), `KW` the window width in taps, used to pick the
+ * row-reuse kernel when (KW, SV) is one of cfg.rowShapes.
+ */
+function launchGemm(
+  ctx: GpuContext,
+  L: GemmLaunch & { C: number; KW: number },
+  input: GPUBuffer,
+  wt: GPUBuffer,
+  bias: GPUBuffer | null,
+  out: GPUBuffer,
+): void {
+  if (L.M === 0) return;
+  const cfg = config;
+  const sgc = subgroupChunk(ctx, cfg);
+  const row = L.TH > 0 ? rowShape(cfg, L.KW, L.SV) : undefined;
+  const TN = L.NCOLS <= 8 ? 8 : row ? row[2] : cfg.TN;
+  const NCB = Math.ceil(L.NCOLS / TN);
+  const flags = { WG: cfg.WG };
+  const FLAGS = (bias ? 1 : 0) | (L.relu ? 2 : 0);
+  // Without a bias, bind the weights in its place (FLAGS says not to read it).
+  const buffers = [input, wt, bias ?? wt, out];
+  if (row) {
+    const TM = cfg.TMR;
+    const NVB = Math.ceil(L.OV / TM);
+    const blocks = (L.M / L.OV) * NVB;
+    const pipeline = ctx.pipeline(
+      `conv-row-${TM}x${TN}-k${L.KW}s${L.SV}${sgc ? '-sg' + sgc : ''}`,
+      convRowWgsl(TM, TN, L.KW, L.SV, sgc),
+      flags,
+    );
+    const [wx, wy] = grid2d(Math.ceil(blocks / cfg.WG));
+    ctx.dispatch({
+      label: L.label,
+      pipeline,
+      params: params([
+        blocks, L.OU, L.OV, L.NCOLS, L.inH, L.inW, L.CIN, L.inCOff, L.SU, L.SV, L.offU, L.offV,
+        L.TH, 0, L.C, L.WROW, L.wOff, L.wGOff, L.OH, L.OW, L.COUT, L.outCOff, L.OSU, L.OSV,
+        L.ooffU, L.ooffV, NCB, NVB, FLAGS, 0, 0, 0,
+      ]),
+      buffers,
+      workgroups: [wx, wy, L.groups * NCB],
+    });
+    return;
+  }
+  const TM = cfg.TM;
+  const pipeline = ctx.pipeline(`conv-gemm-${TM}x${TN}${sgc ? '-sg' + sgc : ''}`, convGemmWgsl(TM, TN, sgc), flags);
+  const [wx, wy] = grid2d(Math.ceil(L.M / (TM * cfg.WG)));
+  ctx.dispatch({
+    label: L.label,
+    pipeline,
+    params: params([
+      L.M, L.OU, L.OV, L.NCOLS, L.inH, L.inW, L.CIN, L.inCOff, L.SU, L.SV, L.offU, L.offV,
+      L.TH, L.NRUN, L.RUN, L.WROW, L.wOff, L.wGOff, L.OH, L.OW, L.COUT, L.outCOff, L.OSU, L.OSV,
+      L.ooffU, L.ooffV, NCB, FLAGS,
+    ]),
+    buffers,
+    workgroups: [wx, wy, L.groups * NCB],
+  });
+}
+
+/**
+ * y = act(conv(x, w) + b). `xp` is the input already padded to [N, Hp, Wp, Cin] (the
+ * input itself when there is no padding; see pad2d).
+ */
+export function conv2dForward(ctx: GpuContext, g: Conv2dGeometry, xp: GPUBuffer, w: GPUBuffer, bias: GPUBuffer | null, y: GPUBuffer): void {
+  const label = `conv2d${g.relu ? '+relu' : ''}${describeGeometry(g)}`;
+  needBytes(label, 'input', xp, g.N * g.Hp * g.Wp * g.Cin);
+  needBytes(label, 'kernel', w, g.KH * g.KW * g.Cg * g.Cout);
+  if (bias) needBytes(label, 'bias', bias, g.Cout);
+  needBytes(label, 'output', y, g.N * g.OH * g.OW * g.Cout);
+  const contiguous = g.groups === 1;
+  launchGemm(
+    ctx,
+    {
+      label,
+      M: g.N * g.OH * g.OW, OU: g.OH, OV: g.OW, NCOLS: g.Coutg,
+      inH: g.Hp, inW: g.Wp, CIN: g.Cin, inCOff: g.Cg,
+      SU: g.sh, SV: g.sw, offU: 0, offV: 0,
+      TH: g.KH, NRUN: contiguous ? 1 : g.KW, RUN: contiguous ? g.KW * g.Cin : g.Cg, WROW: g.Cout,
+      wOff: 0, wGOff: g.Coutg, OH: g.OH, OW: g.OW,
+      COUT: g.Cout, outCOff: g.Coutg, OSU: 1, OSV: 1, ooffU: 0, ooffV: 0,
+      groups: g.groups, relu: g.relu, C: g.Cg, KW: g.KW,
+    },
+    xp, w, bias, y,
+  );
+}
+
+/** Taps of a kernel of size k in stride phase r: ceil((k − r)/s). */
+function taps(k: number, r: number, s: number): number {
+  return r < k ? Math.ceil((k - r) / s) : 0;
+}
+
+interface Phase {
+  r: number;
+  /** First input row (column) of the phase, their count, taps, offset into the padded gradient. */
+  first: number;
+  count: number;
+  T: number;
+  off: number;
+}
+
+/** Stride phases along one axis for the data gradient (see the file comment). */
+function phases(size: number, k: number, s: number, pad: number, outSize: number): { list: Phase[]; before: number; after: number } {
+  const PT = taps(k, 0, s) - 1;
+  const list: Phase[] = [];
+  let maxRow = -1;
+  for (let r = 0; r < s; r++) {
+    const first = (((r - pad) % s) + s) % s;
+    const count = first < size ? Math.ceil((size - first) / s) : 0;
+    const q0 = (first + pad - r) / s;
+    const T = taps(k, r, s);
+    const off = q0 - T + 1 + PT;
+    if (count > 0 && T > 0) maxRow = Math.max(maxRow, off + count - 1 + T - 1);
+    list.push({ r, first, count, T, off });
+  }
+  return { list, before: PT, after: Math.max(0, maxRow - (outSize + PT - 1)) };
+}
+
+/**
+ * dx = ∂L/∂x given gy = ∂L/∂(pre-activation) [N, OH, OW, Cout] (the caller applies the
+ * ReLU mask). Temporaries (padded gradient, rearranged filter) come from the pool.
+ */
+export function conv2dBackwardData(ctx: GpuContext, g: Conv2dGeometry, gy: GPUBuffer, w: GPUBuffer, dx: GPUBuffer): void {
+  const label = `conv2d-dx${describeGeometry(g)}`;
+  needBytes(label, 'output gradient', gy, g.N * g.OH * g.OW * g.Cout);
+  needBytes(label, 'kernel', w, g.KH * g.KW * g.Cg * g.Cout);
+  needBytes(label, 'input gradient', dx, g.N * g.H * g.W * g.Cin);
+  const ph = phases(g.H, g.KH, g.sh, g.padT, g.OH);
+  const pw = phases(g.W, g.KW, g.sw, g.padL, g.OW);
+  const Hd = g.OH + ph.before + ph.after;
+  const Wd = g.OW + pw.before + pw.after;
+  let dyp = gy;
+  if (ph.before + ph.after + pw.before + pw.after > 0) {
+    dyp = ctx.newStorage(g.N * Hd * Wd * g.Cout * 4, 'conv2d-dx-padded');
+    pad2d(ctx, gy, dyp, { N: g.N, H: g.OH, W: g.OW, C: g.Cout, pt: ph.before, pb: ph.after, pl: pw.before, pr: pw.after });
+  }
+  const wsize = g.KH * g.KW * g.Cg * g.Cout;
+  const wt = ctx.newStorage(wsize * 4, 'conv2d-dx-filter');
+  const WG = 64;
+  ctx.dispatch({
+    label: `conv2d-flip${describeGeometry(g)}`,
+    pipeline: ctx.pipeline('conv-flip', FLIP_WEIGHTS_WGSL, { WG }),
+    params: params([g.KH, g.KW, g.Cg, g.Cout, g.Coutg, g.sh, g.sw, g.groups]),
+    buffers: [w, wt],
+    workgroups: [Math.ceil(g.Cout / WG), g.Cg, g.KH * g.KW],
+  });
+  const contiguous = g.groups === 1;
+  let rowsBefore = 0;
+  for (const a of ph.list) {
+    let colsBefore = 0;
+    for (const b of pw.list) {
+      const blk = g.Coutg * g.Cg;
+      launchGemm(
+        ctx,
+        {
+          label: `${label} phase ${a.r},${b.r}`,
+          M: g.N * a.count * b.count, OU: a.count, OV: b.count, NCOLS: g.Cg,
+          inH: Hd, inW: Wd, CIN: g.Cout, inCOff: g.Coutg,
+          SU: 1, SV: 1, offU: a.off, offV: b.off,
+          TH: a.T, NRUN: contiguous ? 1 : b.T, RUN: contiguous ? b.T * g.Cout : g.Coutg, WROW: g.Cg,
+          wOff: (rowsBefore * g.KW + a.T * colsBefore) * g.groups * blk, wGOff: a.T * b.T * blk,
+          OH: g.H, OW: g.W, COUT: g.Cin, outCOff: g.Cg, OSU: g.sh, OSV: g.sw, ooffU: a.first, ooffV: b.first,
+          groups: g.groups, relu: false, C: g.Coutg, KW: b.T,
+        },
+        dyp, wt, null, dx,
+      );
+      colsBefore += b.T;
+    }
+    rowsBefore += a.T;
+  }
+  // Back to the pool once this batch is submitted (after every dispatch above).
+  ctx.releaseLater(wt);
+  if (dyp !== gy) ctx.releaseLater(dyp);
+}
+
+/**
+ * dw = ∂L/∂w [KH, KW, Cg, Cout] given the padded input xp [N, Hp, Wp, Cin] (x itself when
+ * unpadded) and gy = ∂L/∂(pre-activation) [N, OH, OW, Cout].
+ */
+export function conv2dBackwardWeights(ctx: GpuContext, g: Conv2dGeometry, xp: GPUBuffer, gy: GPUBuffer, dw: GPUBuffer): void {
+  const label = `conv2d-dw${describeGeometry(g)}`;
+  needBytes(label, 'input', xp, g.N * g.Hp * g.Wp * g.Cin);
+  needBytes(label, 'output gradient', gy, g.N * g.OH * g.OW * g.Cout);
+  needBytes(label, 'kernel gradient', dw, g.KH * g.KW * g.Cg * g.Cout);
+  const cfg = config;
+  const sgc = subgroupChunk(ctx, cfg);
+  const M = g.N * g.OH * g.OW;
+  const Kg = g.KH * g.KW * g.Cg;
+  const row = rowShape(cfg, g.KW, g.sw) !== undefined;
+  // Row kernel: lanes own (kh, channel block) with all KW taps; generic: TK rows k each.
+  const CB = cfg.wgradCB === 4 && g.Cin % 4 === 0 && g.Cg % 4 === 0 && g.KW <= 5 ? 4 : 1;
+  const lanes = row ? g.KH * (g.Cg / CB) : Math.ceil(Kg / cfg.TK);
+  const TN = g.Coutg <= 8 ? 8 : row ? (CB === 4 ? cfg.TNWR4 : cfg.TNWR1) : cfg.TNW;
+  const NCB = Math.ceil(g.Coutg / TN);
+  const WGW = row ? cfg.WGWR : cfg.WGW;
+  const kBlocks = Math.ceil(lanes / WGW);
+  // Split the reduction so that about wgradTargetWorkgroups workgroups run, with chunks of
+  // at least 32 pixels (each chunk's partial sums cost a K×Cout write and a read).
+  const base = kBlocks * NCB * g.groups;
+  let S = Math.max(1, Math.min(Math.ceil(cfg.wgradTargetWorkgroups / base), Math.ceil(M / 32)));
+  const CHUNK = Math.ceil(M / S);
+  S = Math.ceil(M / CHUNK);
+  if (S > 65535) throw new GpuError(`${label}: ${S} reduction chunks exceed the dispatch limit`);
+  const L = Kg * g.Cout;
+  const part = S > 1 ? ctx.newStorage(S * L * 4, 'conv2d-dw-partial') : dw;
+  const pipeline = row
+    ? ctx.pipeline(`conv-wgrad-row-k${g.KW}s${g.sw}c${CB}x${TN}${sgc ? '-sg' + sgc : ''}`, convWgradRowWgsl(g.KW, g.sw, CB as 1 | 4, TN, sgc), { WG: WGW })
+    : ctx.pipeline(`conv-wgrad-${cfg.TK}x${TN}${sgc ? '-sg' + sgc : ''}`, convWgradWgsl(cfg.TK, TN, sgc), { WG: cfg.WGW });
+  ctx.dispatch({
+    label,
+    pipeline,
+    params: params([M, g.OH, g.OW, Kg, g.Hp, g.Wp, g.Cin, g.Cg, g.sh, g.sw, g.KW, g.Coutg, g.Cout, NCB, CHUNK, lanes]),
+    buffers: [xp, gy, part],
+    workgroups: [kBlocks, S, g.groups * NCB],
+  });
+  if (S > 1) {
+    const WG = 256;
+    ctx.dispatch({
+      label: `${label} sum of ${S} partials`,
+      pipeline: ctx.pipeline('conv-sum-partials', SUM_PARTIALS_WGSL, { WG }),
+      params: params([L, S, 0, 0]),
+      buffers: [part, dw],
+      workgroups: grid2d(Math.ceil(L / WG)),
+    });
+    ctx.releaseLater(part);
+  }
+}
