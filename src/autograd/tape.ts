@@ -3,10 +3,11 @@
  * with its backward rule (a closure written beside the forward, as in micrograd).
  * `backward(loss)` walks the tape in reverse, running the rules with recording switched
  * off, and sums the gradients of a tensor used more than once. Leaves (parameters) receive
- * their gradient in `t.grad`, a persistent tensor reused every step.
+ * their gradient in `t.grad`: the tensor the backward rule produced, kept out of the step's
+ * scope and released when the next backward replaces it (so no copy per parameter).
  */
 import { Tensor } from './tensor.js';
-import { setOutermostScopeEndHook } from './scope.js';
+import { keep, setOutermostScopeEndHook } from './scope.js';
 
 export interface TapeNode {
   op: string;
@@ -69,10 +70,6 @@ export function clearTape(): void {
 export interface GradMath {
   ones(like: Tensor): Tensor;
   add(a: Tensor, b: Tensor): Tensor;
-  /** dst = src (copy into a persistent tensor). */
-  copyInto(dst: Tensor, src: Tensor): void;
-  /** dst += src */
-  addInto(dst: Tensor, src: Tensor): void;
 }
 
 let math: GradMath | null = null;
@@ -114,13 +111,16 @@ export function backward(loss: Tensor, gradOut?: Tensor): void {
           const prev = grads.get(inp);
           grads.set(inp, prev ? m.add(prev, gi) : gi);
         } else {
-          // A leaf: accumulate into its persistent grad tensor.
-          if (!inp.grad) {
-            inp.grad = Tensor.empty(inp.ctx, inp.shape, { persistent: true, name: `${inp.name ?? 'leaf'}.grad` });
-          }
-          if (leavesSeen.has(inp)) m.addInto(inp.grad, gi);
-          else {
-            m.copyInto(inp.grad, gi);
+          // A leaf: its first contribution becomes its grad (no copy); further ones are
+          // summed into a new tensor, never in place, since the first may be shared (add's
+          // backward hands the same tensor to both inputs).
+          if (leavesSeen.has(inp)) {
+            const sum = keep(m.add(inp.grad!, gi));
+            inp.grad!.dispose();
+            inp.grad = sum;
+          } else {
+            if (inp.grad && inp.grad !== gi) inp.grad.dispose();
+            inp.grad = keep(gi);
             leavesSeen.add(inp);
           }
         }
@@ -128,4 +128,16 @@ export function backward(loss: Tensor, gradOut?: Tensor): void {
     }
   });
   nodes = nodes.slice(upto + 1);
+}
+
+/**
+ * Releases the gradients of `params` (PyTorch's zero_grad(set_to_none=True)). Called after
+ * the optimizer step, so each step allocates its gradients from the same pool entries and a
+ * training loop reaches its steady state (no new GPU buffer) after the first step.
+ */
+export function releaseGrads(params: Tensor[]): void {
+  for (const p of params) {
+    p.grad?.dispose();
+    p.grad = null;
+  }
 }

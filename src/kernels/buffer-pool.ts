@@ -39,6 +39,7 @@ export class BufferPool {
     this.bytesInUse += size;
     if (buf) return buf;
     this.created++;
+
     this.bytesAllocated += size;
     return this.device.createBuffer({ size, usage, label });
   }

@@ -11,7 +11,7 @@ import {
   l2Penalty,
   softmaxCrossEntropy,
 } from '../autograd/ops/loss.js';
-import { noGrad, backward } from '../autograd/tape.js';
+import { noGrad, backward, releaseGrads } from '../autograd/tape.js';
 import { tidy } from '../autograd/scope.js';
 import { Tensor } from '../autograd/tensor.js';
 import type { GpuContext } from '../kernels/context.js';
@@ -39,6 +39,9 @@ export class Trainer {
   ) {
     this.metrics = Tensor.empty(ctx, [2], { persistent: true, name: 'metrics' });
     this.units = model.outputShape[0]!;
+    // Optimizer state up front, so every training step allocates the same way and the pool
+    // is in its steady state after the first one.
+    optimizer?.initState(model.trainableParams().map((p) => p.tensor));
   }
 
   /** Labels as the loss wants them: [B, 1] for sigmoid, one-hot [B, C] for softmax. */
@@ -71,8 +74,15 @@ export class Trainer {
     this.ctx.copy(correct.buffer, this.metrics.buffer, 4, 0, 4);
   }
 
-  private async readMetrics(batchSize: number): Promise<StepResult> {
-    await this.metrics.toArray(this.metricsHost);
+  /** Host wait fraction of the last step's duration (see GpuContext.read); 0 disables. */
+  sleepFraction = 0.8;
+  private lastStepMs = 0;
+
+  private async readMetrics(batchSize: number, started: number): Promise<StepResult> {
+    const recordMs = performance.now() - started;
+    const sleep = this.sleepFraction * (this.lastStepMs - recordMs);
+    await this.metrics.toArray(this.metricsHost, sleep);
+    this.lastStepMs = performance.now() - started;
     return { loss: this.metricsHost[0]!, correct: this.metricsHost[1]!, batchSize };
   }
 
@@ -91,21 +101,25 @@ export class Trainer {
   async trainStep(x: Float32Array, y: Float32Array, batchSize: number, stepSeed: number): Promise<StepResult> {
     const opt = this.optimizer;
     if (!opt) throw new Error('trainStep: no optimizer');
+    const started = performance.now();
     tidy(() => {
       const [X, Y] = this.inputs(x, y, batchSize);
       const logits = this.model.forward(X, { training: true, stepSeed });
       const loss = this.lossOf(logits, Y);
       backward(loss);
       noGrad(() => {
-        opt.step(this.model.trainableParams().map((p) => p.tensor));
+        const params = this.model.trainableParams().map((p) => p.tensor);
+        opt.step(params);
+        releaseGrads(params);
         this.pack(loss, this.correctOf(logits, Y));
       });
     });
-    return this.readMetrics(batchSize);
+    return this.readMetrics(batchSize, started);
   }
 
   /** Loss and correct count in inference mode (no dropout, moving statistics). */
   async evalStep(x: Float32Array, y: Float32Array, batchSize: number): Promise<StepResult> {
+    const started = performance.now();
     noGrad(() =>
       tidy(() => {
         const [X, Y] = this.inputs(x, y, batchSize);
@@ -113,7 +127,7 @@ export class Trainer {
         this.pack(this.lossOf(logits, Y), this.correctOf(logits, Y));
       }),
     );
-    return this.readMetrics(batchSize);
+    return this.readMetrics(batchSize, started);
   }
 
   /** Logits of a batch in inference mode, read back to the host. */

@@ -173,6 +173,4 @@ export function flatten(x: Tensor): Tensor {
 setGradMath({
   ones: onesLike,
   add: (a, b) => add(a, b),
-  copyInto: (dst, src) => unary(dst.ctx, 'copy', src.buffer, dst.buffer, dst.size),
-  addInto: (dst, src) => axpbyInPlace(dst.ctx, dst.buffer, src.buffer, dst.size, 1, 1),
 });
