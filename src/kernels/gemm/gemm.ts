@@ -1,9 +1,17 @@
 /**
- * GEMM launcher and its float64 reference. Carries the dense layers and, through implicit
- * GEMM, the convolutions.
+ * GEMM launcher and its float64 reference. Carries the dense layers (and any op lowered to a
+ * matrix product).
+ *
+ * Two kernels: the register-blocked one (gemm.wgsl.ts; TM×TN outputs per invocation, no
+ * subgroups) and the subgroup-broadcast one (gemm-subgroup.wgsl.ts), 2–3.5× faster on
+ * lavapipe (docs/BENCHMARKS.md). The default variant, 'auto', takes the subgroup kernel when
+ * the adapter has subgroups of ≥ 8 lanes, with its tile and lane direction picked per shape
+ * by a cost model, and the blocked 4×4 kernel otherwise. Every variant is selectable, per
+ * call or globally (setGemmVariant), so benchmarks compare them on the same shapes.
  */
-import { type GpuContext, GpuError, params } from '../context.js';
+import { type GpuContext, GpuError, grid2d, params } from '../context.js';
 import { gemmWgsl } from './gemm.wgsl.js';
+import { type SubgroupGemmShape, subgroupGemmKey, subgroupGemmWgsl } from './gemm-subgroup.wgsl.js';
 
 export interface GemmOptions {
   M: number;
@@ -24,18 +32,72 @@ export interface GemmOptions {
   label?: string;
 }
 
-export interface GemmVariant {
+/** The register-blocked kernel: a TM×TN block per invocation, no subgroups (gemm.wgsl.ts). */
+export interface BlockedGemmVariant {
+  kind?: 'blocked';
   TM: number;
   TN: number;
   WGX: number;
   WGY: number;
 }
 
-export const DEFAULT_GEMM: GemmVariant = { TM: 4, TN: 4, WGX: 8, WGY: 8 };
+/** The subgroup-broadcast kernel (gemm-subgroup.wgsl.ts). */
+export interface SubgroupGemmVariant {
+  kind: 'subgroup';
+  /** Shared tile = 8·R rows (lanes along N) or columns (lanes along M); 0 = by shape. */
+  R: number;
+  /** Which dimension the lanes (private operand) run along; 'auto' = by shape. */
+  lanes: 'n' | 'm' | 'auto';
+  /** Invocations per workgroup (a multiple of 8). */
+  WG: number;
+}
+
+/** Subgroup kernel where the adapter supports it, else blocked 4×4; shape-dependent tiles. */
+export interface AutoGemmVariant {
+  kind: 'auto';
+}
+
+export type GemmVariant = BlockedGemmVariant | SubgroupGemmVariant | AutoGemmVariant;
+
+/**
+ * Named variants, kept selectable so a speed-up is measured, not claimed
+ * (`npm run bench -- --gemm-variant naive,blocked4x4,...`; numbers in docs/BENCHMARKS.md).
+ */
+export const GEMM_VARIANTS = {
+  /** One output per invocation. */
+  naive: { TM: 1, TN: 1, WGX: 8, WGY: 8 },
+  /** The original default: 4×4 outputs per invocation. */
+  blocked4x4: { TM: 4, TN: 4, WGX: 8, WGY: 8 },
+  /** 8×8 outputs per invocation (the best blocked kernel on lavapipe). */
+  blocked8x8: { TM: 8, TN: 8, WGX: 8, WGY: 8 },
+  /** Subgroup broadcast, 8 shared rows × 32 private columns per subgroup. */
+  sg8: { kind: 'subgroup', R: 1, lanes: 'n', WG: 8 },
+  /** Subgroup broadcast, 16 × 32 per subgroup. */
+  sg16: { kind: 'subgroup', R: 2, lanes: 'n', WG: 8 },
+  /** Subgroup broadcast, 32 × 32 per subgroup. */
+  sg32: { kind: 'subgroup', R: 4, lanes: 'n', WG: 8 },
+  /** Subgroup broadcast with lanes along M (private A, shared B). */
+  sg16m: { kind: 'subgroup', R: 2, lanes: 'm', WG: 8 },
+  auto: { kind: 'auto' },
+} as const satisfies Record<string, GemmVariant>;
+export type GemmVariantName = keyof typeof GEMM_VARIANTS;
+
+export const DEFAULT_GEMM: GemmVariant = GEMM_VARIANTS.auto;
 
 let currentVariant: GemmVariant = DEFAULT_GEMM;
+/** Selects the kernel every later gemm() call uses (benchmarks compare variants this way). */
 export function setGemmVariant(v: GemmVariant): void {
   currentVariant = v;
+}
+export function getGemmVariant(): GemmVariant {
+  return currentVariant;
+}
+
+/** Whether the subgroup kernel can run: the feature, and subgroups of at least 8 lanes. */
+export function hasSubgroupGemm(ctx: GpuContext): boolean {
+  if (!ctx.info.features.includes('subgroups')) return false;
+  const min = ctx.device.adapterInfo?.subgroupMinSize;
+  return typeof min === 'number' && min >= 8;
 }
 
 export function gemm(ctx: GpuContext, a: GPUBuffer, b: GPUBuffer, c: GPUBuffer, o: GemmOptions, variant = currentVariant): void {
@@ -43,29 +105,126 @@ export function gemm(ctx: GpuContext, a: GPUBuffer, b: GPUBuffer, c: GPUBuffer, 
   const batch = o.batch ?? 1;
   const label = o.label ?? `gemm[${M}×${K}${o.transA ? 'ᵀ' : ''} · ${K}×${N}${o.transB ? 'ᵀ' : ''}${batch > 1 ? ` ×${batch}` : ''}]`;
   if (M <= 0 || N <= 0 || K <= 0) throw new GpuError(`${label}: empty dimensions`);
-  const needA = ((batch - 1) * (o.strideA ?? M * K) + M * K) * 4;
-  const needB = ((batch - 1) * (o.strideB ?? K * N) + K * N) * 4;
-  const needC = ((batch - 1) * (o.strideC ?? M * N) + M * N) * 4;
+  const strideA = o.strideA ?? M * K;
+  const strideB = o.strideB ?? K * N;
+  const strideC = o.strideC ?? M * N;
+  const needA = ((batch - 1) * strideA + M * K) * 4;
+  const needB = ((batch - 1) * strideB + K * N) * 4;
+  const needC = ((batch - 1) * strideC + M * N) * 4;
   if (a.size < needA || b.size < needB || c.size < needC) {
     throw new GpuError(`${label}: buffers too small (A ${a.size}/${needA}, B ${b.size}/${needB}, C ${c.size}/${needC} bytes)`);
   }
-  const pipeline = ctx.pipeline(`gemm-${variant.TM}x${variant.TN}`, gemmWgsl(variant.TM, variant.TN), {
-    TRANS_A: o.transA ? 1 : 0,
-    TRANS_B: o.transB ? 1 : 0,
+  if (batch > 65535) throw new GpuError(`${label}: batch ${batch} exceeds 65535`);
+  const flags = {
     HAS_BIAS: o.bias ? 1 : 0,
     RELU: o.relu ? 1 : 0,
     ACCUMULATE: o.beta !== undefined && o.beta !== 0 ? 1 : 0,
-    WGX: variant.WGX,
-    WGY: variant.WGY,
+  };
+  const s = { M, N, K, strideA, strideB, strideC, batch };
+  const v = resolveVariant(ctx, variant, o, s);
+  if (v.kind === 'subgroup') {
+    launchSubgroup(ctx, a, b, c, o, s, v, flags, label);
+    return;
+  }
+  const pipeline = ctx.pipeline(`gemm-${v.TM}x${v.TN}`, gemmWgsl(v.TM, v.TN), {
+    TRANS_A: o.transA ? 1 : 0,
+    TRANS_B: o.transB ? 1 : 0,
+    ...flags,
+    WGX: v.WGX,
+    WGY: v.WGY,
   });
   ctx.dispatch({
     label,
     pipeline,
-    params: params([M, N, K, o.strideA ?? M * K, o.strideB ?? K * N, o.strideC ?? M * N, { f32: o.alpha ?? 1 }, { f32: o.beta ?? 0 }]),
+    params: params([M, N, K, strideA, strideB, strideC, { f32: o.alpha ?? 1 }, { f32: o.beta ?? 0 }]),
     // Without a bias, bind C's own buffer read-only in its place? Not allowed (aliasing a
     // read-write binding), so bind A, which HAS_BIAS=false never reads.
     buffers: [a, b, o.bias ?? a, c],
-    workgroups: [Math.ceil(N / (variant.TN * variant.WGX)), Math.ceil(M / (variant.TM * variant.WGY)), batch],
+    workgroups: [Math.ceil(N / (v.TN * v.WGX)), Math.ceil(M / (v.TM * v.WGY)), batch],
+  });
+}
+
+interface Sizes {
+  M: number;
+  N: number;
+  K: number;
+  strideA: number;
+  strideB: number;
+  strideC: number;
+  batch: number;
+}
+
+type ResolvedSubgroup = { kind: 'subgroup'; R: number; lanes: 'n' | 'm'; WG: number };
+
+function resolveVariant(ctx: GpuContext, v: GemmVariant, o: GemmOptions, s: Sizes): BlockedGemmVariant | ResolvedSubgroup {
+  if (v.kind === 'blocked' || v.kind === undefined) return v as BlockedGemmVariant;
+  const sg = hasSubgroupGemm(ctx);
+  if (v.kind === 'subgroup' && !sg) {
+    throw new GpuError(`gemm: the subgroup kernel needs the 'subgroups' feature with ≥ 8 lanes, which this adapter lacks`);
+  }
+  if (v.kind === 'auto' && !sg) return GEMM_VARIANTS.blocked4x4;
+  const fixed = v.kind === 'subgroup' ? v : { R: 0, lanes: 'auto' as const, WG: 8 };
+  const { vecA, vecB } = vecFlags(o, s);
+  let best: ResolvedSubgroup | null = null;
+  let bestCost = Infinity;
+  for (const lanes of fixed.lanes === 'auto' ? (['n', 'm'] as const) : [fixed.lanes]) {
+    for (const R of fixed.R > 0 ? [fixed.R] : [1, 2, 3, 4]) {
+      const cost = subgroupCost(s, lanes, R, fixed.WG, vecA, vecB);
+      if (cost < bestCost) {
+        bestCost = cost;
+        best = { kind: 'subgroup', R, lanes, WG: fixed.WG };
+      }
+    }
+  }
+  return best!;
+}
+
+/**
+ * Estimated instructions of the subgroup kernel on lavapipe (per 8-lane chunk and 4-k block,
+ * counted in its machine code; see gemm-subgroup.wgsl.ts): the private operand's 16 floats
+ * per lane cost ~1150 as vec4 loads, ~1900 as scalar loads; each group of 8 shared rows
+ * costs ~290 (vec4) or ~480 (scalar) in loads plus ~710 in multiply-adds, blends and moves.
+ * Times the number of tiles, padding included. Larger R amortizes the private loads over
+ * more rows but pads more; past R = 4 spills and code size lose (measured: R = 6 slower).
+ */
+function subgroupCost(s: Sizes, lanes: 'n' | 'm', R: number, WG: number, vecA: boolean, vecB: boolean): number {
+  const [shared, priv, vecS, vecP] = lanes === 'n' ? [s.M, s.N, vecA, vecB] : [s.N, s.M, vecB, vecA];
+  const tiles = Math.ceil(shared / (8 * R)) * Math.ceil(priv / (4 * WG));
+  return tiles * ((vecP ? 1150 : 1900) + R * ((vecS ? 290 : 480) + 710));
+}
+
+/** vec4 loads of A / B are possible when their contiguous extent and batch stride are multiples of 4. */
+function vecFlags(o: GemmOptions, s: Sizes): { vecA: boolean; vecB: boolean } {
+  const strideOk = (stride: number) => s.batch === 1 || stride % 4 === 0;
+  const vecA = (o.transA ? s.M : s.K) % 4 === 0 && strideOk(s.strideA);
+  const vecB = (o.transB ? s.K : s.N) % 4 === 0 && strideOk(s.strideB);
+  return { vecA, vecB };
+}
+
+function launchSubgroup(
+  ctx: GpuContext,
+  a: GPUBuffer,
+  b: GPUBuffer,
+  c: GPUBuffer,
+  o: GemmOptions,
+  s: Sizes,
+  v: ResolvedSubgroup,
+  flags: Record<string, number>,
+  label: string,
+): void {
+  const { vecA, vecB } = vecFlags(o, s);
+  const shape: SubgroupGemmShape = { R: v.R, lanes: v.lanes, transA: !!o.transA, transB: !!o.transB, vecA, vecB };
+  const pipeline = ctx.pipeline(subgroupGemmKey(shape), subgroupGemmWgsl(shape), { ...flags, WG: v.WG });
+  const [shared, priv] = v.lanes === 'n' ? [s.M, s.N] : [s.N, s.M];
+  const nbP = Math.ceil(priv / (4 * v.WG));
+  const nbS = Math.ceil(shared / (8 * v.R));
+  const [x, y] = grid2d(nbP * nbS);
+  ctx.dispatch({
+    label,
+    pipeline,
+    params: params([s.M, s.N, s.K, s.strideA, s.strideB, s.strideC, { f32: o.alpha ?? 1 }, { f32: o.beta ?? 0 }, nbP, 0, 0, 0]),
+    buffers: [a, b, o.bias ?? a, c],
+    workgroups: [x, y, s.batch],
   });
 }
 

@@ -1,0 +1,364 @@
+/**
+ * npm run bench — measures the engine's kernels on this machine's WebGPU adapter and prints
+ * one table (and, with --json, the same as JSON). `npm run bench -- --help` lists the options.
+ *
+ * First line: the adapter measured. Rows: the machine's ceilings (peak FMA, copy bandwidth;
+ * scripts/bench/ceilings.ts), GEMM variants compared interleaved (scripts/bench/gemm.ts),
+ * element-wise ops and the reduce, then the groups contributed by other modules, each
+ * imported only if its file exists:
+ *   conv    scripts/bench/conv.ts     convBenchCases(batch, size), benchConv(ctx, case, pass, reps, rounds)
+ *   layers  scripts/bench/layers.ts   layerBenchCases, benchLayer(ctx, case, reps)
+ *   step    scripts/bench/step.ts     benchStep(ctx, { batch, size, reps, warmup }) — training step and inference
+ *   loader  scripts/bench-loader.ts   benchLoader({ size, batchSize, epochs }) — CPU data pipeline
+ *   tfjs    scripts/bench/tfjs.ts     benchTfjsStep({ backend, batch, size, reps }) — TensorFlow.js peer
+ * A missing module or a failing group is reported under "skipped" and the rest still runs.
+ *
+ * Timing (scripts/bench/report.ts): GPU timestamp queries where the adapter has
+ * 'timestamp-query' for the rows timed here; the conv/layers/step/loader modules time
+ * themselves with the wall clock (the "timer" column says which). The machine may be shared:
+ * compare variants by the speed-up column (interleaved ratios), not by absolute times.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { GpuContext } from '../src/kernels/context.js';
+import { binary, unary } from '../src/kernels/elementwise/elementwise.js';
+import { reduceMiddle } from '../src/kernels/reduce/reduce.js';
+import { createNodeContext, runMain, UserError } from '../src/platform/node-gpu.js';
+import { measureCeilings } from './bench/ceilings.js';
+import { DEFAULT_GEMM_SHAPES, benchGemm, parseGemmShapes, parseGemmVariants } from './bench/gemm.js';
+import {
+  type BenchReport,
+  type BenchRow,
+  type Ceilings,
+  type TimeOptions,
+  formatTable,
+  machineInfo,
+  makeRow,
+  median,
+  pickTimer,
+  timeKernel,
+  writeJson,
+} from './bench/report.js';
+
+const GROUPS = ['ceilings', 'gemm', 'elementwise', 'reduce', 'conv', 'layers', 'step', 'loader', 'tfjs'] as const;
+type Group = (typeof GROUPS)[number];
+/** Run when --only is not given: everything on the GPU. loader (CPU) and tfjs (a peer framework) on request. */
+const DEFAULT_GROUPS: Group[] = ['ceilings', 'gemm', 'elementwise', 'reduce', 'conv', 'layers', 'step'];
+
+interface Opts {
+  only: Group[];
+  reps: number;
+  warmup: number;
+  gemmVariant: string;
+  gemmSizes?: string;
+  elements: number;
+  batch: number;
+  sizes: number[];
+  timer: 'auto' | 'gpu' | 'wall';
+  cpuTime: boolean;
+  quietMain: boolean;
+  ceilings: boolean;
+  tfjsBackend: string;
+  json?: string;
+}
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+function nonNegativeInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer');
+  return n;
+}
+
+function list<T extends string>(allowed: readonly T[]) {
+  return (v: string): T[] => {
+    const out = v.split(',').map((s) => s.trim()).filter(Boolean);
+    for (const s of out) if (!allowed.includes(s as T)) throw new InvalidArgumentError(`unknown '${s}' (choose from ${allowed.join(', ')})`);
+    return out as T[];
+  };
+}
+
+export function benchCommand(): Command {
+  return new Command('bench')
+    .description(
+      "Benchmark this engine's kernels on the machine's WebGPU adapter: median time, spread, rate and share of " +
+        'the ceilings (peak FMA, copy bandwidth) measured in the same run.',
+    )
+    .addOption(
+      new Option('--only <groups>', `comma-separated groups: ${GROUPS.join(', ')}`).argParser(list(GROUPS)).default(DEFAULT_GROUPS, DEFAULT_GROUPS.join(',')),
+    )
+    .option('--reps <n>', 'timed repetitions per row (median and spread over them)', positiveInt, 10)
+    .option('--warmup <n>', 'untimed launches before timing (the first compiles the pipelines)', nonNegativeInt, 1)
+    .option(
+      '--gemm-variant <list>',
+      'GEMM kernels to compare, interleaved, first = baseline of the speed-up column: naive, blocked4x4, blocked8x8, sg8, sg16, sg32, sg16m, auto, or all',
+      'blocked8x8,auto',
+    )
+    .option('--gemm-sizes <list>', 'GEMM shapes MxNxK[nn|nt|tn|tt], comma-separated (default: 1024x1024x1024 and conv1 lowered, 23328x48x363)')
+    .option('--elements <n>', 'tensor size (floats) for the element-wise, reduce and copy rows', positiveInt, 1 << 24)
+    .option('--batch <n>', 'batch for the conv, layers and step rows', positiveInt, 8)
+    .addOption(
+      new Option('--sizes <list>', 'image sizes for the conv, step and loader rows')
+        .argParser((v) => v.split(',').map((s) => positiveInt(s)))
+        .default([224, 112], '224,112'),
+    )
+    .addOption(new Option('--timer <kind>', 'gpu: timestamp queries; wall: clock around a sync; auto: gpu when available').choices(['auto', 'gpu', 'wall']).default('auto'))
+    .option('--cpu-time', "add each row's CPU time of the driver's worker threads (lavapipe; Linux), robust to other load; GEMM speed-ups then use it", false)
+    .option(
+      '--quiet-main',
+      "lower the main thread's priority while it waits for the GPU, so the polling of Dawn's Node bindings does not take CPU from lavapipe's workers (Linux; timed rows of this script only)",
+      false,
+    )
+    .option('--no-ceilings', 'do not measure the ceilings (otherwise measured whenever a row reports its share of them)')
+    .option('--tfjs-backend <name>', 'TensorFlow.js backend for the tfjs group: wasm, cpu or webgpu', 'wasm')
+    .option('--json <file>', 'also write the results as JSON')
+    .showHelpAfterError();
+}
+
+/** Element-wise rows: each moves 8 bytes per element (read + write; a bias is negligible). */
+async function benchElementwise(ctx: GpuContext, n: number, o: TimeOptions, ceilings: Ceilings): Promise<BenchRow[]> {
+  const x = ctx.newStorage(n * 4);
+  const y = ctx.newStorage(n * 4);
+  const C = 1024;
+  const rowsN = Math.max(1, Math.floor(n / C)) * C; // the broadcast add needs whole rows
+  const bias = ctx.newStorage(C * 4);
+  ctx.upload(x, new Float32Array(n).map((_, i) => ((i % 251) - 125) / 50));
+  ctx.upload(bias, new Float32Array(C).fill(0.5));
+  const cases: Array<[string, string, () => void]> = [
+    ['relu', `[${n}]`, () => unary(ctx, 'relu', x, y, n)],
+    ['add bias', `[${rowsN / C}×${C}] + [${C}]`, () => binary(ctx, 'axpby', x, bias, y, rowsN, C)],
+    ['sigmoid', `[${n}]`, () => unary(ctx, 'sigmoid', x, y, n)],
+  ];
+  const rows: BenchRow[] = [];
+  for (const [kernel, shape, launch] of cases) {
+    const t = await timeKernel(ctx, launch, o);
+    const elements = kernel === 'add bias' ? rowsN : n;
+    rows.push(
+      makeRow(
+        { group: 'elementwise', kernel, shape, timer: t.timer, ms: t.ms, bytes: 8 * elements, workerCpuMs: t.workerCpuMs ? median(t.workerCpuMs) : undefined },
+        ceilings,
+      ),
+    );
+  }
+  for (const b of [x, y, bias]) ctx.pool.release(b);
+  return rows;
+}
+
+/** The reduce as the bias gradients use it: column sums of an [R, B] matrix (reads 4 bytes per element). */
+async function benchReduce(ctx: GpuContext, n: number, o: TimeOptions, ceilings: Ceilings): Promise<BenchRow[]> {
+  const B = 1024;
+  const R = Math.floor(n / B);
+  const x = ctx.newStorage(R * B * 4);
+  const out = ctx.newStorage(B * 4);
+  ctx.upload(x, new Float32Array(R * B).fill(0.25));
+  const t = await timeKernel(ctx, () => reduceMiddle(ctx, x, out, 1, R, B), o);
+  ctx.pool.release(x);
+  ctx.pool.release(out);
+  return [
+    makeRow(
+      {
+        group: 'reduce',
+        kernel: 'reduce (column sums)',
+        shape: `[${R}×${B}] → [${B}]`,
+        timer: t.timer,
+        ms: t.ms,
+        bytes: 4 * (R * B + B),
+        workerCpuMs: t.workerCpuMs ? median(t.workerCpuMs) : undefined,
+      },
+      ceilings,
+    ),
+  ];
+}
+
+/** Imports an optional sibling module if its file exists (others write them concurrently). */
+async function optional<T>(rel: string): Promise<T | null> {
+  const url = new URL(rel, import.meta.url);
+  if (!existsSync(fileURLToPath(url))) return null;
+  return (await import(url.href)) as T;
+}
+
+// ---- Plug-in groups. Each returns rows; the contracts are the modules' current exports. ----
+
+type ConvModule = typeof import('./bench/conv.js');
+type LayersModule = typeof import('./bench/layers.js');
+type StepModule = typeof import('./bench/step.js');
+type LoaderModule = typeof import('./bench-loader.js');
+type TfjsModule = typeof import('./bench/tfjs.js');
+
+async function benchConvGroup(ctx: GpuContext, m: ConvModule, o: Opts, ceilings: Ceilings): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  for (const size of o.sizes) {
+    for (const c of m.convBenchCases(o.batch, size)) {
+      for (const pass of ['forward', 'backwardData', 'backwardWeights'] as const) {
+        // One launch per round, `reps` rounds: one sample per rep, like the other rows.
+        const { ms, flops } = await m.benchConv(ctx, c, pass, 1, o.reps);
+        rows.push(
+          makeRow({ group: 'conv', kernel: `conv ${pass}`, shape: `${c.name} x[${c.x.join('×')}] w[${c.w.join('×')}]`, timer: 'wall', ms, flops }, ceilings),
+        );
+      }
+    }
+  }
+  return rows;
+}
+
+async function benchLayersGroup(ctx: GpuContext, m: LayersModule, o: Opts, ceilings: Ceilings): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  for (const c of m.layerBenchCases) {
+    const { ms, bytes } = await m.benchLayer(ctx, c, o.reps);
+    rows.push(makeRow({ group: 'layers', kernel: `${c.layer} ${c.pass}`, shape: `[${c.shape.join('×')}]`, timer: 'wall', ms, bytes }, ceilings));
+  }
+  return rows;
+}
+
+async function benchStepGroup(ctx: GpuContext, m: StepModule, o: Opts): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  for (const size of o.sizes) {
+    for (const r of await m.benchStep(ctx, { batch: o.batch, size, reps: o.reps, warmup: Math.max(1, o.warmup) })) {
+      rows.push(
+        makeRow({
+          group: 'step',
+          kernel: r.mode === 'train' ? 'training step' : 'inference',
+          shape: `${r.variant} b${r.batch} ${r.size}×${r.size}`,
+          timer: 'wall',
+          ms: r.ms,
+          images: r.batch,
+          note: r.buffersCreatedAfterWarmup > 0 ? `${r.buffersCreatedAfterWarmup} buffers created after warm-up` : undefined,
+        }),
+      );
+    }
+  }
+  return rows;
+}
+
+async function benchLoaderGroup(m: LoaderModule, o: Opts): Promise<BenchRow[]> {
+  const size = o.sizes[0]!;
+  const r = await m.benchLoader({ size, batchSize: o.batch, epochs: Math.max(1, Math.min(o.reps, 3)) });
+  return [
+    makeRow({
+      group: 'loader',
+      kernel: 'data loader (cached epoch, CPU)',
+      shape: `${r.images} images ${r.size}×${r.size} b${r.batchSize}, ${r.workers} workers`,
+      timer: 'wall',
+      ms: r.cachedEpochSeconds.map((s) => (1000 * s * r.batchSize) / r.images),
+      images: r.batchSize,
+      note: 'ms per batch',
+    }),
+  ];
+}
+
+async function benchTfjsGroup(m: TfjsModule, o: Opts): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  const backend = o.tfjsBackend as Parameters<TfjsModule['benchTfjsStep']>[0]['backend'];
+  for (const size of o.sizes) {
+    const r = await m.benchTfjsStep({ backend, batch: o.batch, size, reps: o.reps, warmup: Math.max(1, o.warmup) });
+    for (const [kernel, ms] of [
+      ['tfjs training step', r.trainMs],
+      ['tfjs inference', r.inferMs],
+    ] as const) {
+      rows.push(makeRow({ group: 'tfjs', kernel, shape: `tutorial b${o.batch} ${size}×${size}`, variant: r.backend, timer: 'wall', ms, images: o.batch }));
+    }
+  }
+  return rows;
+}
+
+async function main(): Promise<void> {
+  const o = benchCommand().parse().opts<Opts>();
+  let gemmShapes;
+  let gemmVariants;
+  try {
+    gemmShapes = o.gemmSizes ? parseGemmShapes(o.gemmSizes) : DEFAULT_GEMM_SHAPES;
+    gemmVariants = parseGemmVariants(o.gemmVariant);
+  } catch (e) {
+    throw new UserError((e as Error).message);
+  }
+  const ctx = await createNodeContext();
+  console.log(`adapter: ${ctx.info.adapter}`);
+  const timer = pickTimer(ctx, o.timer);
+  const machine = machineInfo();
+  console.log(
+    `timer: ${timer === 'gpu-timestamp' ? 'GPU timestamp queries' : 'wall clock around a sync'}; ${o.reps} reps, ${o.warmup} warm-up; ` +
+      `${machine.cpus} CPUs, load average ${machine.loadAverage1m.toFixed(2)}${machine.lpNumThreads ? `, LP_NUM_THREADS=${machine.lpNumThreads}` : ''}` +
+      `${o.quietMain ? '; main thread niced while waiting' : ''}`,
+  );
+  const t: TimeOptions = { reps: o.reps, warmup: o.warmup, timer, cpuTime: o.cpuTime, quietMain: o.quietMain };
+  const rows: BenchRow[] = [];
+  const skipped: BenchReport['skipped'] = [];
+  let ceilings: Ceilings = {};
+  const want = new Set(o.only);
+  // Rows report their share of the ceilings, so measure those whenever such rows run.
+  if (o.ceilings && ['gemm', 'elementwise', 'reduce', 'conv', 'layers'].some((g) => want.has(g as Group))) want.add('ceilings');
+
+  const run = async (group: Group, f: () => Promise<BenchRow[] | null>) => {
+    if (!want.has(group)) return;
+    const started = performance.now();
+    try {
+      const r = await f();
+      if (r === null) {
+        skipped.push({ group, reason: 'module not present' });
+        console.error(`bench: ${group}: module not present, skipped`);
+        return;
+      }
+      rows.push(...r);
+      console.error(`bench: ${group} done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    } catch (e) {
+      const reason = (e as Error).message;
+      skipped.push({ group, reason });
+      console.error(`bench: ${group} failed, skipped: ${reason}`);
+    }
+  };
+
+  await run('ceilings', async () => {
+    const r = await measureCeilings(ctx, { ...t, copyElements: o.elements });
+    ceilings = r.ceilings;
+    return r.rows;
+  });
+  await run('gemm', () => benchGemm(ctx, gemmShapes, gemmVariants, t, ceilings));
+  await run('elementwise', () => benchElementwise(ctx, o.elements, t, ceilings));
+  await run('reduce', () => benchReduce(ctx, o.elements, t, ceilings));
+  await run('conv', async () => {
+    const m = await optional<ConvModule>('./bench/conv.ts');
+    return m && benchConvGroup(ctx, m, o, ceilings);
+  });
+  await run('layers', async () => {
+    const m = await optional<LayersModule>('./bench/layers.ts');
+    return m && benchLayersGroup(ctx, m, o, ceilings);
+  });
+  await run('step', async () => {
+    const m = await optional<StepModule>('./bench/step.ts');
+    return m && benchStepGroup(ctx, m, o);
+  });
+  await run('loader', async () => {
+    const m = await optional<LoaderModule>('./bench-loader.ts');
+    return m && benchLoaderGroup(m, o);
+  });
+  await run('tfjs', async () => {
+    const m = await optional<TfjsModule>('./bench/tfjs.ts');
+    return m && benchTfjsGroup(m, o);
+  });
+
+  console.log(formatTable(rows, { cpuTime: o.cpuTime }));
+  for (const s of skipped) console.log(`skipped ${s.group}: ${s.reason}`);
+  if (o.json) {
+    const report: BenchReport = {
+      adapter: ctx.info.adapter,
+      features: ctx.info.features,
+      timer,
+      date: new Date().toISOString(),
+      machine,
+      options: { ...o },
+      ceilings,
+      rows,
+      skipped,
+    };
+    writeJson(o.json, report);
+    console.log(`wrote ${o.json}`);
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) void runMain(main);

@@ -1,0 +1,223 @@
+/**
+ * GEMM with subgroup broadcast: the kernel that makes lavapipe fast (docs/BENCHMARKS.md).
+ *
+ * Why it is shaped like this. Mesa 25.0's lavapipe runs 8 invocations as the 8 lanes of one
+ * AVX2 register, and every storage-buffer load inside a loop becomes a per-lane sequence
+ * (exec-mask test, bounds check and branch, scalar load, insert): 7–15 instructions per
+ * float per lane, against one instruction for a multiply over all 8 lanes. (Mesa 25.0 only
+ * emits a single broadcast load for addresses built from constants; a workgroup-uniform row
+ * index does not qualify.) Loads, not arithmetic, set the speed: in this kernel's loop they
+ * are still ~55% of the instructions, the multiply-adds ~16%. So:
+ *
+ * - One operand is *shared* (S): the 8·R rows (or columns) of C a subgroup computes are the
+ *   same for every lane, so lane l loads only row 8r+l of the tile (4 values of k at once)
+ *   and the others get them through `subgroupBroadcast` with a constant lane, which lavapipe
+ *   turns into a register extract + splat (no memory access). That cuts S's loads by 8.
+ * - The other operand is *private* (P): each lane owns 4 consecutive indices of it (4
+ *   columns of C when lanes run along N). Each lane loads them as vec4 where memory is
+ *   contiguous and 16-byte aligned, which halves the per-float cost of a load.
+ * - k advances in blocks of 4. Within a block the private values (16 floats) are loaded
+ *   first, then the tile is updated one output row at a time, so only one row's 4
+ *   accumulators and the 16 private values are live: no register spills (ordering by k
+ *   instead spilled every accumulator and ran 1.5× slower).
+ * - The k loop body must stay small: an unrolled 32-k block (~22 KB of machine code, beyond
+ *   the instruction caches, and spilling) ran ~3× slower than this 4-k block (~15 KB at R=2).
+ * - Workgroups walk the shared index fastest (see main), and R (8·R shared rows per tile,
+ *   R ≤ 4) and the lane direction are chosen per shape by the launcher's cost model.
+ *
+ * Layouts. An operand is 'kc' when k is its contiguous index (A not transposed, B
+ * transposed) and 'ic' when its row/column index is (A transposed, B not transposed).
+ * vec4 loads need the contiguous extent and the batch stride to be multiples of 4 (checked
+ * by the launcher); otherwise the same code is generated with scalar loads.
+ *
+ * Requires the 'subgroups' feature with subgroups of at least 8 lanes (lavapipe: exactly 8).
+ * Lanes beyond 8 in larger subgroups load duplicates (lane % 8), so any size ≥ 8 is correct.
+ */
+
+export type Layout = 'kc' | 'ic';
+
+export interface SubgroupGemmShape {
+  /** Shared tile is 8·R indices of the shared operand. */
+  R: number;
+  /** 'n': lanes run along N (private = B, shared = A); 'm': lanes along M (private = A). */
+  lanes: 'n' | 'm';
+  transA: boolean;
+  transB: boolean;
+  /** vec4 loads for A / B (alignment checked by the launcher). */
+  vecA: boolean;
+  vecB: boolean;
+}
+
+export function subgroupGemmKey(s: SubgroupGemmShape): string {
+  return `sg-R${s.R}-${s.lanes}-${s.transA ? 'T' : 'N'}${s.transB ? 'T' : 'N'}-${s.vecA ? 4 : 1}${s.vecB ? 4 : 1}`;
+}
+
+export function subgroupGemmWgsl(s: SubgroupGemmShape): string {
+  const { R } = s;
+  const TS = 8 * R;
+  const laneN = s.lanes === 'n';
+  // Shared / private operands: buffer name, layout, vec4, the extent of its index, its
+  // leading dimension and batch offset.
+  const A = { buf: 'a', layout: (s.transA ? 'ic' : 'kc') as Layout, vec: s.vecA, dim: 'p.M', ld: s.transA ? 'p.M' : 'p.K', off: 'oa' };
+  const B = { buf: 'b', layout: (s.transB ? 'kc' : 'ic') as Layout, vec: s.vecB, dim: 'p.N', ld: s.transB ? 'p.K' : 'p.N', off: 'ob' };
+  const S = laneN ? A : B;
+  const P = laneN ? B : A;
+  // vec4 on a 'kc' operand implies K % 4 == 0 (launcher), so no k tail can exist.
+  const needTail = !((S.vec && S.layout === 'kc') || (P.vec && P.layout === 'kc'));
+  const R_ = [...Array(R).keys()];
+  const T_ = [...Array(TS).keys()];
+  const J_ = [0, 1, 2, 3];
+  const KK = [0, 1, 2, 3];
+
+  const decl = (op: typeof A) => (op.vec ? `array<vec4<f32>>` : `array<f32>`);
+
+  /** Emits one k-block (k0 = block start). `tail`: k may run past K (clamp and zero). */
+  const block = (tail: boolean): string[] => {
+    const L: string[] = [];
+    const kIdx = (kk: number) => (tail ? `min(k0 + ${kk}u, p.K - 1u)` : `(k0 + ${kk}u)`);
+    // Shared operand: lane loads its part of the 8·R × 4 tile into cs{r} (vec4).
+    for (const r of R_) {
+      let load: string;
+      let live: string; // which of the 4 loaded values lie before K (tail blocks only)
+      if (S.layout === 'kc') {
+        // Lane l: row s0+8r+l, k0..k0+3.
+        const row = `${S.off} + min(s0 + ${8 * r}u + sl, ${S.dim} - 1u) * ${S.ld}`;
+        load = S.vec
+          ? `${S.buf}[(${row}) / 4u + k0 / 4u]`
+          : `vec4<f32>(${KK.map((kk) => `${S.buf}[${row} + ${kIdx(kk)}]`).join(', ')})`;
+        live = `vec4<u32>(k0) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(p.K)`;
+      } else {
+        // Lane l = kk + 4h: k0+kk, rows s0+8r+4h .. +3.
+        const krow = tail ? `min(k0 + sk, p.K - 1u)` : `(k0 + sk)`;
+        load = S.vec
+          ? `${S.buf}[(${S.off} + ${krow} * ${S.ld} + min(s0 + ${8 * r}u + sh, ${S.dim} - 4u)) / 4u]`
+          : `vec4<f32>(${J_.map((c) => `${S.buf}[${S.off} + ${krow} * ${S.ld} + min(s0 + ${8 * r}u + sh + ${c}u, ${S.dim} - 1u)]`).join(', ')})`;
+        live = `k0 + sk < p.K`;
+      }
+      // Past K both operands read clamped (real) data and are zeroed, so those k add exactly
+      // 0 (zeroing only one side would turn an Inf in the other into NaN).
+      L.push(tail ? `    let cs${r} = select(vec4<f32>(0.0), ${load}, ${live});` : `    let cs${r} = ${load};`);
+    }
+    // Private operand: pv(j, kk).
+    const pv: string[][] = J_.map(() => KK.map(() => ''));
+    if (P.layout === 'ic') {
+      for (const kk of KK) {
+        const rowOff = `${P.off} + ${kIdx(kk)} * ${P.ld}`;
+        const load = P.vec ? `${P.buf}[(${rowOff} + pcv) / 4u]` : `vec4<f32>(${J_.map((j) => `${P.buf}[${rowOff} + pc${j}]`).join(', ')})`;
+        L.push(tail ? `    let p${kk} = select(vec4<f32>(0.0), ${load}, k0 + ${kk}u < p.K);` : `    let p${kk} = ${load};`);
+        for (const j of J_) pv[j]![kk] = `p${kk}[${j}]`;
+      }
+    } else {
+      for (const j of J_) {
+        // A vec4 'kc' operand means K % 4 == 0: never in a tail block.
+        const load = P.vec ? `${P.buf}[pr${j} + k0 / 4u]` : `vec4<f32>(${KK.map((kk) => `${P.buf}[pr${j} + ${kIdx(kk)}]`).join(', ')})`;
+        L.push(tail ? `    let q${j} = select(vec4<f32>(0.0), ${load}, vec4<u32>(k0) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(p.K));` : `    let q${j} = ${load};`);
+        for (const kk of KK) pv[j]![kk] = `q${j}[${kk}]`;
+      }
+    }
+    // Shared value of index t at kk, from lane/component of the coop registers. 'kc': lane
+    // t%8 holds row t's 4 k values, broadcast as one vec4 per row (one broadcast per row,
+    // not per value: each costs an exec-mask scan in lavapipe). 'ic': lane kk+4h holds rows
+    // 4h..4h+3 at kk, so rows go in groups of 4 with 4 vec4 broadcasts per group.
+    for (const t of T_) {
+      const r = Math.floor(t / 8);
+      const l = t % 8;
+      const w: string[] = [];
+      if (S.layout === 'kc') {
+        L.push(`    let w${t} = subgroupBroadcast(cs${r}, ${l}u);`);
+        for (const kk of KK) w.push(`w${t}[${kk}]`);
+      } else {
+        const h = Math.floor(l / 4);
+        if (l % 4 === 0) for (const kk of KK) L.push(`    let w${r}_${h}_${kk} = subgroupBroadcast(cs${r}, ${kk + 4 * h}u);`);
+        for (const kk of KK) w.push(`w${r}_${h}_${kk}[${l % 4}]`);
+      }
+      L.push(`    {`);
+      L.push(`      var s = acc${t};`);
+      for (const kk of KK) L.push(`      s = fma(vec4<f32>(${w[kk]}), vec4<f32>(${J_.map((j) => pv[j]![kk]).join(', ')}), s);`);
+      L.push(`      acc${t} = s;`);
+      L.push(`    }`);
+    }
+    return L;
+  };
+
+  const L: string[] = [];
+  // Private index setup.
+  if (P.layout === 'ic') {
+    if (P.vec) L.push(`  let pcv = min(p0, ${P.dim} - 4u);`);
+    else for (const j of J_) L.push(`  let pc${j} = min(p0 + ${j}u, ${P.dim} - 1u);`);
+  } else {
+    for (const j of J_) {
+      const row = `${P.off} + min(p0 + ${j}u, ${P.dim} - 1u) * ${P.ld}`;
+      L.push(P.vec ? `  let pr${j} = (${row}) / 4u;` : `  let pr${j} = ${row};`);
+    }
+  }
+  if (S.layout === 'ic') L.push(`  let sk = sl % 4u;`, `  let sh = (sl / 4u) * 4u;`);
+  for (const t of T_) L.push(`  var acc${t} = vec4<f32>(0.0);`);
+  // When K % 4 may be nonzero every block clamps k and zeroes the values past K (a few
+  // vector ops per block) rather than emitting a second copy of the block for the tail:
+  // the block's code size is what the shader compile time grows with.
+  L.push(`  for (var k0 = 0u; k0 < p.K; k0 += 4u) {`);
+  L.push(...block(needTail));
+  L.push(`  }`);
+  // Epilogue as a loop over the shared index: unrolled, its per-lane stores (and bias and
+  // C loads) made the shader ~10× slower to compile (25 s with bias and beta). The
+  // accumulators are copied into an indexable array only here, after the main loop.
+  L.push(`  var out: array<vec4<f32>, ${TS}>;`);
+  for (const t of T_) L.push(`  out[${t}] = acc${t};`);
+  // A trip count unknown at compile time, so NIR does not unroll the loop again.
+  L.push(`  let tEnd = min(${TS}u, ${S.dim} - s0);`);
+  L.push(`  for (var t = 0u; t < tEnd; t++) {`);
+  L.push(`    let o = out[t];`);
+  for (const j of J_) {
+    const m = laneN ? `s0 + t` : `p0 + ${j}u`;
+    const n = laneN ? `p0 + ${j}u` : `s0 + t`;
+    L.push(`    store(${m}, ${n}, o[${j}], oc);`);
+  }
+  L.push(`  }`);
+
+  return /* wgsl */ `
+enable subgroups;
+override HAS_BIAS: bool = false;
+override RELU: bool = false;
+override ACCUMULATE: bool = false;
+override WG: u32 = 8u;
+
+struct P { M: u32, N: u32, K: u32, strideA: u32, strideB: u32, strideC: u32, alpha: f32, beta: f32, nbP: u32, _p0: u32, _p1: u32, _p2: u32 };
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read> a: ${decl(A)};
+@group(0) @binding(2) var<storage, read> b: ${decl(B)};
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read_write> c: array<f32>;
+
+fn store(m: u32, n: u32, acc: f32, oc: u32) {
+  if (m < p.M && n < p.N) {
+    let idx = oc + m * p.N + n;
+    var v = p.alpha * acc;
+    if (HAS_BIAS) { v += bias[n]; }
+    if (ACCUMULATE) { v += p.beta * c[idx]; }
+    if (RELU) { v = max(v, 0.0); }
+    c[idx] = v;
+  }
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
+        @builtin(num_workgroups) nwg: vec3<u32>, @builtin(subgroup_invocation_id) sgid: u32) {
+  // Shared-index blocks run fastest, so consecutive workgroups (on both threads) reuse one
+  // private panel (K × 32 floats, read with a stride of a whole row) from cache while the
+  // shared rows, read contiguously, stream: 1.4–2× faster at 1024³ than the other order.
+  let blk = wg.x + wg.y * nwg.x;
+  let nbS = (${S.dim} + ${TS - 1}u) / ${TS}u;
+  let pb = blk / nbS;
+  let sb = blk - pb * nbS;
+  if (pb >= p.nbP) { return; }
+  let s0 = sb * ${TS}u;
+  let p0 = pb * (WG * 4u) + lid.x * 4u;
+  let sl = sgid % 8u;
+  let oa = wg.z * p.strideA;
+  let ob = wg.z * p.strideB;
+  let oc = wg.z * p.strideC;
+${L.join('\n')}
+}
+`;
+}
