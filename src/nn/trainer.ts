@@ -74,15 +74,17 @@ export class Trainer {
     this.ctx.copy(correct.buffer, this.metrics.buffer, 4, 0, 4);
   }
 
-  /** Host wait fraction of the last step's duration (see GpuContext.read); 0 disables. */
+  /** Fraction of the expected step time the host sleeps before waiting (see GpuContext.read); 0 disables. */
   sleepFraction = 0.8;
-  private lastStepMs = 0;
+  /** Recent step durations: their minimum bounds the GPU time from above (an oversleep can't inflate it). */
+  private recentMs: number[] = [];
 
   private async readMetrics(batchSize: number, started: number): Promise<StepResult> {
     const recordMs = performance.now() - started;
-    const sleep = this.sleepFraction * (this.lastStepMs - recordMs);
-    await this.metrics.toArray(this.metricsHost, sleep);
-    this.lastStepMs = performance.now() - started;
+    const expected = this.recentMs.length > 0 ? Math.min(...this.recentMs) : 0;
+    await this.metrics.toArray(this.metricsHost, this.sleepFraction * (expected - recordMs));
+    this.recentMs.push(performance.now() - started);
+    if (this.recentMs.length > 8) this.recentMs.shift();
     return { loss: this.metricsHost[0]!, correct: this.metricsHost[1]!, batchSize };
   }
 
