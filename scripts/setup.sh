@@ -49,8 +49,14 @@ if [ "${1:-}" = "--with-browser" ]; then
   fi
 fi
 
-if [ -f package-lock.json ]; then
+# npm ci wipes node_modules: skip it when the installed tree matches the lockfile already.
+stamp=node_modules/.setup-lock-sha256
+want=$(sha256sum package-lock.json 2>/dev/null | cut -d' ' -f1)
+if [ -n "$want" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+  echo "setup: npm packages already match package-lock.json."
+elif [ -f package-lock.json ]; then
   npm ci --no-audit --no-fund --loglevel=error
+  echo "$want" > "$stamp"
 else
   npm install --no-audit --no-fund --loglevel=error
 fi
