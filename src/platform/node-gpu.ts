@@ -3,6 +3,9 @@
  * package). This is the only place that imports it; src/kernels, src/autograd and src/nn
  * stay platform-neutral so the same engine runs in a browser page.
  */
+import { existsSync, readdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { GpuContext, GpuError } from '../kernels/context.js';
 import { acquireContext, NO_ADAPTER_HELP } from '../kernels/acquire.js';
 
@@ -12,7 +15,27 @@ let dawnGpu: GPU | null = null;
 
 export class GpuUnavailableError extends Error {}
 
+/**
+ * On Linux, Dawn reaches the GPU through Vulkan: with no Vulkan driver manifest (ICD) at all,
+ * say so before Dawn starts, so the user sees our message rather than the Vulkan loader's and
+ * Dawn's native warnings.
+ */
+function vulkanDriverMissing(): boolean {
+  if (process.platform !== 'linux') return false;
+  const listed = process.env.VK_DRIVER_FILES ?? process.env.VK_ICD_FILENAMES;
+  if (listed) return !listed.split(':').some((f) => f && existsSync(f));
+  const dirs = ['/usr/share/vulkan/icd.d', '/etc/vulkan/icd.d', '/usr/local/share/vulkan/icd.d', join(homedir(), '.local/share/vulkan/icd.d')];
+  return !dirs.some((d) => {
+    try {
+      return readdirSync(d).some((f) => f.endsWith('.json'));
+    } catch {
+      return false;
+    }
+  });
+}
+
 export async function createNodeContext(opts: { powerPreference?: GPUPowerPreference } = {}): Promise<GpuContext> {
+  if (!dawnGpu && vulkanDriverMissing()) throw new GpuUnavailableError(NO_ADAPTER_HELP + ' (No Vulkan driver manifest was found.)');
   if (!dawnGpu) {
     let mod: { create: (flags: string[]) => GPU; globals: Record<string, unknown> };
     try {

@@ -15,9 +15,9 @@ import { ensureSyntheticDataset } from '../../src/data/synthetic.js';
 const root = resolve(__dirname, '../..');
 const SMALL = ['--image-size', '67', '--width', '0.125', '--batch-size', '4', '--quiet'];
 
-function run(script: string, args: string[], opts: { onOutput?: (s: string, child: ReturnType<typeof spawn>) => void } = {}): Promise<{ code: number | null; out: string }> {
+function run(script: string, args: string[], opts: { onOutput?: (s: string, child: ReturnType<typeof spawn>) => void; env?: Record<string, string> } = {}): Promise<{ code: number | null; out: string }> {
   return new Promise((res) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'scripts', script), ...args], { cwd: root, env: { ...process.env, FORCE_COLOR: '0' } });
+    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'scripts', script), ...args], { cwd: root, env: { ...process.env, FORCE_COLOR: '0', ...opts.env } });
     let out = '';
     const on = (d: Buffer) => {
       out += d.toString();
@@ -117,5 +117,20 @@ describe('npm run train / predict / evaluate', () => {
     const opt = await run('train.ts', ['--batch-size', 'abc']);
     expect(opt.code).not.toBe(0);
     expect(opt.out).toMatch(/--batch-size: 'abc' is not a non-negative integer/);
+  });
+
+  it('with no GPU adapter every entry point says what is missing and how to install it', async () => {
+    const env = { VK_ICD_FILENAMES: '/nonexistent/icd.json' };
+    for (const [script, args] of [
+      ['train.ts', ['--epochs', '1']],
+      ['predict.ts', ['--model', 'runs/none', 'x.jpg']],
+      ['evaluate.ts', ['--model', 'runs/none', '--data', 'datasets']],
+      ['bench.ts', ['--only', 'gemm']],
+    ] as const) {
+      const r = await run(script, [...args], { env });
+      expect(r.code, `${script}: ${r.out}`).toBe(2);
+      expect(r.out).toMatch(/No WebGPU adapter is available.*lavapipe.*scripts\/setup\.sh/s);
+      expect(r.out, script).not.toMatch(/\n\s+at /);
+    }
   });
 });
