@@ -44,7 +44,8 @@ export async function benchStep(
   const batch = o.batch ?? 8;
   const size = o.size ?? 224;
   const reps = o.reps ?? 5;
-  const warmup = o.warmup ?? 2;
+  // Warm-up: compile pipelines, fill the pool, and let the trainer learn how long a step takes.
+  const warmup = o.warmup ?? 6;
   const model = buildModel({ variant, imageSize: size, width: o.width ?? 1 }).build(ctx, 1);
   const trainer = new Trainer(ctx, model, new Adam({ lr: 1e-4 }));
   const x = randomBatch(batch * size * size * 3, 1);

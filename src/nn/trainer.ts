@@ -75,16 +75,27 @@ export class Trainer {
   }
 
   /** Fraction of the expected step time the host sleeps before waiting (see GpuContext.read); 0 disables. */
-  sleepFraction = 0.8;
-  /** Recent step durations: their minimum bounds the GPU time from above (an oversleep can't inflate it). */
-  private recentMs: number[] = [];
+  sleepFraction = 0.95;
+  /**
+   * Recent step durations per kind (train / eval); their minimum is the expected duration.
+   * A step in which the host still waited after its sleep adds its measured time (an upper
+   * bound of the GPU time: spinning slows the GPU); one where the host overslept adds 0.85 ×
+   * the expectation (the GPU finished earlier by an unknown amount), so the expectation comes
+   * down within a few steps. Steps that compiled pipelines say nothing about later ones.
+   */
+  private recentMs = new Map<string, number[]>();
 
-  private async readMetrics(batchSize: number, started: number): Promise<StepResult> {
+  private async readMetrics(kind: string, batchSize: number, started: number, pipelinesBefore: number): Promise<StepResult> {
     const recordMs = performance.now() - started;
-    const expected = this.recentMs.length > 0 ? Math.min(...this.recentMs) : 0;
-    await this.metrics.toArray(this.metricsHost, this.sleepFraction * (expected - recordMs));
-    this.recentMs.push(performance.now() - started);
-    if (this.recentMs.length > 8) this.recentMs.shift();
+    const recent = this.recentMs.get(kind) ?? [];
+    const expected = recent.length > 0 ? Math.min(...recent) : 0;
+    const sleepMs = expected > 0 ? this.sleepFraction * expected - recordMs : 0;
+    await this.metrics.toArray(this.metricsHost, sleepMs);
+    const elapsed = performance.now() - started;
+    if (this.ctx.stats.pipelinesCreated !== pipelinesBefore) recent.length = 0;
+    else recent.push(sleepMs > 1 && elapsed - recordMs - sleepMs < 3 ? 0.85 * expected : elapsed);
+    if (recent.length > 8) recent.shift();
+    this.recentMs.set(kind, recent);
     return { loss: this.metricsHost[0]!, correct: this.metricsHost[1]!, batchSize };
   }
 
@@ -104,6 +115,7 @@ export class Trainer {
     const opt = this.optimizer;
     if (!opt) throw new Error('trainStep: no optimizer');
     const started = performance.now();
+    const pipelines = this.ctx.stats.pipelinesCreated;
     tidy(() => {
       const [X, Y] = this.inputs(x, y, batchSize);
       const logits = this.model.forward(X, { training: true, stepSeed });
@@ -116,12 +128,13 @@ export class Trainer {
         this.pack(loss, this.correctOf(logits, Y));
       });
     });
-    return this.readMetrics(batchSize, started);
+    return this.readMetrics('train', batchSize, started, pipelines);
   }
 
   /** Loss and correct count in inference mode (no dropout, moving statistics). */
   async evalStep(x: Float32Array, y: Float32Array, batchSize: number): Promise<StepResult> {
     const started = performance.now();
+    const pipelines = this.ctx.stats.pipelinesCreated;
     noGrad(() =>
       tidy(() => {
         const [X, Y] = this.inputs(x, y, batchSize);
@@ -129,7 +142,7 @@ export class Trainer {
         this.pack(this.lossOf(logits, Y), this.correctOf(logits, Y));
       }),
     );
-    return this.readMetrics(batchSize, started);
+    return this.readMetrics('eval', batchSize, started, pipelines);
   }
 
   /** Logits of a batch in inference mode, read back to the host. */
