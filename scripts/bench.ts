@@ -51,6 +51,8 @@ interface Opts {
   only: Group[];
   reps: number;
   warmup: number;
+  compare?: 'tfjs';
+  compareBackend: string;
   gemmVariant: string;
   gemmSizes?: string;
   elements: number;
@@ -117,6 +119,8 @@ export function benchCommand(): Command {
     )
     .option('--no-ceilings', 'do not measure the ceilings (otherwise measured whenever a row reports its share of them)')
     .option('--tfjs-backend <name>', 'TensorFlow.js backend for the tfjs group: wasm, cpu or webgpu', 'wasm')
+    .addOption(new Option('--compare <peer>', 'after the table, time our whole steps against a peer framework on the same network and adapter, alternating').choices(['tfjs']))
+    .option('--compare-backend <list>', 'TensorFlow.js backends for --compare: webgpu, wasm, cpu', 'webgpu')
     .option('--json <file>', 'also write the results as JSON')
     .showHelpAfterError();
 }
@@ -219,7 +223,9 @@ async function benchLayersGroup(ctx: GpuContext, m: LayersModule, o: Opts, ceili
 async function benchStepGroup(ctx: GpuContext, m: StepModule, o: Opts): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   for (const size of o.sizes) {
-    for (const r of await m.benchStep(ctx, { batch: o.batch, size, reps: o.reps, warmup: Math.max(1, o.warmup) })) {
+    // The trainer learns its step time over a few steps (it sleeps rather than spin while the
+    // GPU works): warm up at least 6 steps so the rows show the steady state.
+    for (const r of await m.benchStep(ctx, { batch: o.batch, size, reps: o.reps, warmup: Math.max(6, o.warmup) })) {
       rows.push(
         makeRow({
           group: 'step',
@@ -344,6 +350,12 @@ async function main(): Promise<void> {
 
   console.log(formatTable(rows, { cpuTime: o.cpuTime }));
   for (const s of skipped) console.log(`skipped ${s.group}: ${s.reason}`);
+  let comparison: unknown = undefined;
+  if (o.compare === 'tfjs') {
+    const { compareWithTfjs } = await import('./bench/compare.js');
+    console.log(`\ncompare: tutorial AlexNet, batch ${o.batch}, ${o.sizes[0]}×${o.sizes[0]}, ours vs TensorFlow.js (${o.compareBackend})`);
+    comparison = await compareWithTfjs(ctx, { batch: o.batch, size: o.sizes[0]!, reps: Math.max(2, Math.min(o.reps, 5)), backends: o.compareBackend.split(',') });
+  }
   if (o.json) {
     const report: BenchReport = {
       adapter: ctx.info.adapter,
@@ -355,6 +367,7 @@ async function main(): Promise<void> {
       ceilings,
       rows,
       skipped,
+      ...(comparison ? { comparison } : {}),
     };
     writeJson(o.json, report);
     console.log(`wrote ${o.json}`);
