@@ -4,18 +4,17 @@
  * use). `npm run train -- --help` lists every option with its default.
  */
 import { Command, Option } from 'commander';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { GpuUnavailableError, UserError, createNodeContext, runMain } from '../src/platform/node-gpu.js';
+import { UserError, createNodeContext, runMain } from '../src/platform/node-gpu.js';
 import { buildModel, MODEL_VARIANTS, type ModelOptions, type ModelVariant } from '../src/nn/models.js';
 import { Trainer } from '../src/nn/trainer.js';
 import { fit, NonFiniteLossError, type FitPosition } from '../src/nn/fit.js';
 import { BestTracker, EarlyStopping, ReduceLROnPlateau } from '../src/nn/callbacks.js';
 import { makeOptimizer, OPTIMIZERS, type OptimizerName } from './lib/optimizer.js';
-import { saveModel, saveTrainingCheckpoint, readTrainingState, loadOptimizerState, readManifest, type Preprocessing } from '../src/io/checkpoint.js';
+import { saveModel, saveTrainingCheckpoint, readTrainingState, loadOptimizerState, type Preprocessing } from '../src/io/checkpoint.js';
 import { decodeStateInto } from '../src/nn/state.js';
-import { readFileSync } from 'node:fs';
-import { openTrainingData, defaultDataDir, SYNTHETIC_HINT } from './lib/data.js';
+import { openTrainingData } from './lib/data.js';
 import { progress, type Progress } from './lib/progress.js';
 import { plotTrainingHistory } from '../src/io/plot.js';
 import { writeFileAtomic } from '../src/io/atomic-write.js';

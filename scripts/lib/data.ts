@@ -8,15 +8,9 @@ import type { AugmentOptions } from '../../src/data/augment.js';
 import { flowFromDirectory, type BatchLoader } from '../../src/data/loader.js';
 import { computeRgbPca } from '../../src/data/pca.js';
 import { WorkerPool, defaultWorkerCount } from '../../src/data/pool.js';
-import { ensureSyntheticDataset, SYNTHETIC_DIR } from '../../src/data/synthetic.js';
+import { ensureSyntheticDataset } from '../../src/data/synthetic.js';
 import type { BatchSet, BatchStream } from '../../src/nn/fit.js';
 import { UserError } from '../../src/platform/node-gpu.js';
-
-export const SYNTHETIC_HINT = 'the synthetic set (datasets/synthetic, generated on first use)';
-
-export function defaultDataDir(): string {
-  return resolve(SYNTHETIC_DIR);
-}
 
 export interface TrainingDataOptions {
   dir?: string;

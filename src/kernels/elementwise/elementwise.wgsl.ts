@@ -24,7 +24,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     }
     case 3u: { r = p.alpha * v + p.beta; }            // affine (scale)
     case 4u: { r = v * v; }                           // square
-    case 5u: { r = p.alpha; }                         // fill
     default: { r = v; }
   }
   out[i] = r;
