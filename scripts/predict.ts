@@ -4,7 +4,7 @@
  */
 import { Command } from 'commander';
 import { UserError, createNodeContext, runMain } from '../src/platform/node-gpu.js';
-import { loadModel, CheckpointError } from '../src/io/checkpoint.js';
+import { openModel } from './lib/model.js';
 import { Trainer } from '../src/nn/trainer.js';
 import { probabilities } from '../src/nn/sequential.js';
 import { inputsFor, loadRgb } from './lib/images.js';
@@ -20,14 +20,7 @@ async function main(): Promise<number> {
   const o = cmd.opts<{ model: string; tenCrop: boolean; json: boolean }>();
   const files = cmd.args;
   const ctx = await createNodeContext();
-  let loaded;
-  try {
-    loaded = loadModel(o.model, ctx);
-  } catch (e) {
-    if (e instanceof CheckpointError || (e as Error).name === 'StateMismatchError') throw new UserError((e as Error).message);
-    throw e;
-  }
-  const { model, manifest } = loaded;
+  const { model, manifest } = openModel(o.model, ctx);
   const trainer = new Trainer(ctx, model, null);
   const names = manifest.classNames;
   let failures = 0;

@@ -4,7 +4,7 @@
  * use). `npm run train -- --help` lists every option with its default.
  */
 import { Command, Option } from 'commander';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError, createNodeContext, runMain } from '../src/platform/node-gpu.js';
 import { buildModel, MODEL_VARIANTS, type ModelOptions, type ModelVariant } from '../src/nn/models.js';
@@ -12,8 +12,7 @@ import { Trainer } from '../src/nn/trainer.js';
 import { fit, NonFiniteLossError, type FitPosition } from '../src/nn/fit.js';
 import { BestTracker, EarlyStopping, ReduceLROnPlateau } from '../src/nn/callbacks.js';
 import { makeOptimizer, OPTIMIZERS, type OptimizerName } from './lib/optimizer.js';
-import { saveModel, saveTrainingCheckpoint, readTrainingState, loadOptimizerState, type Preprocessing } from '../src/io/checkpoint.js';
-import { decodeStateInto } from '../src/nn/state.js';
+import { CheckpointError, saveModel, saveTrainingCheckpoint, readTrainingState, loadOptimizerState, loadWeights, type Preprocessing } from '../src/io/checkpoint.js';
 import { openTrainingData } from './lib/data.js';
 import { progress, type Progress } from './lib/progress.js';
 import { plotTrainingHistory } from '../src/io/plot.js';
@@ -94,7 +93,12 @@ async function main(): Promise<number> {
     if (!existsSync(join(ckptDir, 'training-state.json'))) {
       throw new UserError(`--resume: no checkpoint in ${ckptDir} (train without --resume first, or pick the run with --out)`);
     }
-    resumeState = readTrainingState(ckptDir);
+    try {
+      resumeState = readTrainingState(ckptDir);
+    } catch (e) {
+      if (e instanceof CheckpointError) throw new UserError(`--resume: ${e.message}`);
+      throw e;
+    }
     // Same run, same options: only --quiet/--workers/--epochs may change on resume.
     o = { ...(resumeState.options as Opts), quiet: o.quiet, workers: o.workers, epochs: cmd.getOptionValueSource('epochs') === 'cli' ? o.epochs : resumeState.options.epochs, resume: true, out: o.out };
   } else {
@@ -157,10 +161,13 @@ async function main(): Promise<number> {
 
     let resume: FitPosition | undefined;
     if (resumeState) {
-      const weights = Object.fromEntries(model.params().map((p) => [p.name, p.tensor]));
-      decodeStateInto(readFileSync(join(ckptDir, 'model.safetensors')), weights, `weights in ${ckptDir}`);
-      optimizer.initState(model.trainableParams().map((p) => p.tensor));
-      loadOptimizerState(ckptDir, optimizer.stateTensors(), resumeState.step);
+      try {
+        loadWeights(ckptDir, model, resumeState.step);
+        loadOptimizerState(ckptDir, optimizer.stateTensors(), resumeState.step);
+      } catch (e) {
+        if (e instanceof CheckpointError) throw new UserError(`--resume: ${e.message}`);
+        throw e;
+      }
       optimizer.setIterations(resumeState.optimizer.iterations);
       resume = resumeState.position;
       console.log(`Resuming ${out} at epoch ${resume.epoch + 1}, step ${resume.stepInEpoch} (global step ${resume.globalStep}).`);

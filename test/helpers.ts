@@ -11,6 +11,7 @@ import { expect } from 'vitest';
 import type { GpuContext } from '../src/kernels/context.js';
 import { createNodeContext } from '../src/platform/node-gpu.js';
 import { Tensor } from '../src/autograd/tensor.js';
+import { mulberry32 } from '../src/nn/random.js';
 
 let ctxPromise: Promise<GpuContext> | null = null;
 export function gpu(): Promise<GpuContext> {
@@ -21,17 +22,8 @@ export function gpu(): Promise<GpuContext> {
   return ctxPromise;
 }
 
-/** Deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG (mulberry32), the one the engine's initialisers use. */
+export const rng = mulberry32;
 
 /** Uniform random values in [lo, hi), never exactly zero. */
 export function randomArray(n: number, seed: number, lo = -1, hi = 1): Float32Array {

@@ -12,7 +12,8 @@
  */
 import type { GpuContext } from '../../src/kernels/context.js';
 import { benchStep } from './step.js';
-import { benchTfjsStep, median, TFJS_BACKENDS, type TfjsBackend } from './tfjs.js';
+import { median } from './report.js';
+import { benchTfjsStep, TFJS_BACKENDS, type TfjsBackend } from './tfjs.js';
 
 export interface CompareRow {
   backend: string;

@@ -68,6 +68,17 @@ export function median(xs: number[]): number {
   return quantile(xs, 0.5);
 }
 
+/** Pseudo-random pixels in [0, 1) (an LCG), the same for both engines of a comparison. */
+export function randomBatch(n: number, seed: number): Float32Array {
+  const x = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    x[i] = s / 4294967296;
+  }
+  return x;
+}
+
 /** Builds a row from per-rep times and the work per rep. */
 export function makeRow(
   r: Omit<BenchRow, 'medianMs' | 'minMs' | 'maxMs' | 'q1Ms' | 'q3Ms' | 'rate' | 'ofCeiling'>,

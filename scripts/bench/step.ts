@@ -7,6 +7,7 @@ import { Adam } from '../../src/nn/optim.js';
 import { buildModel, type ModelVariant } from '../../src/nn/models.js';
 import { Trainer } from '../../src/nn/trainer.js';
 import type { GpuContext } from '../../src/kernels/context.js';
+import { median, randomBatch } from './report.js';
 
 export interface StepBenchResult {
   name: string;
@@ -19,21 +20,6 @@ export interface StepBenchResult {
   imagesPerSecond: number;
   buffersCreatedAfterWarmup: number;
   pipelinesCreatedAfterWarmup: number;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-}
-
-function randomBatch(n: number, seed: number): Float32Array {
-  const x = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    x[i] = s / 4294967296;
-  }
-  return x;
 }
 
 export async function benchStep(

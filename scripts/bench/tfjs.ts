@@ -8,6 +8,7 @@
  *
  * Runnable alone: npx tsx scripts/bench/tfjs.ts [--backend webgpu] [--size 224] [--batch 8] [--reps 3]
  */
+import { median, randomBatch } from './report.js';
 import { createRequire } from 'node:module';
 
 export type TfjsBackend = 'webgpu' | 'wasm' | 'cpu';
@@ -164,22 +165,6 @@ export function buildTfjsTutorial(size: number): import('@tensorflow/tfjs').Sequ
   // Loss and accuracy, like the tutorial's compile() and like our Trainer's metrics readback.
   m.compile({ optimizer: t.train.adam(1e-4), loss: 'binaryCrossentropy', metrics: ['accuracy'] });
   return m;
-}
-
-function randomBatch(n: number, seed: number): Float32Array {
-  // Same generator as scripts/bench/step.ts, so both engines see the same pixels.
-  const x = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    x[i] = s / 4294967296;
-  }
-  return x;
-}
-
-export function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
 /**

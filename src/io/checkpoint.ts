@@ -16,7 +16,7 @@ import type { FitPosition } from '../nn/fit.js';
 import { FORMAT, ManifestError, parseManifest, type ModelManifest } from '../nn/manifest.js';
 import { buildModel } from '../nn/models.js';
 import type { Sequential } from '../nn/sequential.js';
-import { decodeStateInto, encodeState } from '../nn/state.js';
+import { decodeStateInto, encodeState, StateMismatchError } from '../nn/state.js';
 import { writeFileAtomic } from './atomic-write.js';
 
 export { FORMAT, type ModelManifest, type Preprocessing } from '../nn/manifest.js';
@@ -78,17 +78,35 @@ export function readManifest(dir: string): ModelManifest {
   }
 }
 
+/**
+ * Reads a safetensors file of a checkpoint into `targets` and checks it belongs to `step`.
+ * Every failure (missing, damaged, mismatched names or shapes) is a CheckpointError.
+ */
+function loadStateFile(path: string, targets: Record<string, Tensor>, what: string, step: number, stepOf: string): void {
+  if (!existsSync(path)) throw new CheckpointError(`${what} not found: ${path}`);
+  let meta: Record<string, string>;
+  try {
+    meta = decodeStateInto(readFileSync(path), targets, `${what} ${path}`);
+  } catch (e) {
+    if (e instanceof StateMismatchError) throw new CheckpointError(e.message);
+    throw e;
+  }
+  if (meta.step !== undefined && Number(meta.step) !== step) {
+    throw new CheckpointError(`${path}: ${what} is from step ${meta.step} but ${stepOf} from step ${step} (an interrupted save?)`);
+  }
+}
+
+/** Loads a checkpoint folder's weights into an already built model. */
+export function loadWeights(dir: string, model: Sequential, step: number): void {
+  loadStateFile(join(dir, 'model.safetensors'), namedParams(model), 'weights', step, 'the model description');
+}
+
 /** Builds the model a folder describes and loads its weights (checked by name, shape, dtype). */
 export function loadModel(dir: string, ctx: GpuContext): { model: Sequential; manifest: ModelManifest } {
   if (!existsSync(dir)) throw new CheckpointError(`model folder not found: ${dir}`);
   const manifest = readManifest(dir);
   const model = buildModel(manifest.modelOptions).build(ctx, 0);
-  const path = join(dir, 'model.safetensors');
-  if (!existsSync(path)) throw new CheckpointError(`weights not found: ${path}`);
-  const meta = decodeStateInto(readFileSync(path), namedParams(model), `weights ${path}`);
-  if (meta.step !== undefined && Number(meta.step) !== manifest.step) {
-    throw new CheckpointError(`${dir}: weights are from step ${meta.step} but model.json from step ${manifest.step} (an interrupted save?)`);
-  }
+  loadWeights(dir, model, manifest.step);
   return { model, manifest };
 }
 
@@ -102,10 +120,5 @@ export function readTrainingState(dir: string): TrainingState {
 
 /** Loads optimizer state tensors (already created by the caller) from a checkpoint. */
 export function loadOptimizerState(dir: string, targets: Record<string, Tensor>, step: number): void {
-  const path = join(dir, 'optimizer.safetensors');
-  if (!existsSync(path)) throw new CheckpointError(`optimizer state not found: ${path}`);
-  const meta = decodeStateInto(readFileSync(path), targets, `optimizer state ${path}`);
-  if (meta.step !== undefined && Number(meta.step) !== step) {
-    throw new CheckpointError(`${dir}: optimizer state is from step ${meta.step} but the training state from step ${step}`);
-  }
+  loadStateFile(join(dir, 'optimizer.safetensors'), targets, 'optimizer state', step, 'the training state');
 }

@@ -6,12 +6,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadModel, loadOptimizerState, readTrainingState, saveModel, saveTrainingCheckpoint } from '../../src/io/checkpoint.js';
+import { loadModel, loadOptimizerState, loadWeights, readTrainingState, saveModel, saveTrainingCheckpoint } from '../../src/io/checkpoint.js';
 import { BestTracker, ReduceLROnPlateau } from '../../src/nn/callbacks.js';
 import { fit, NonFiniteLossError, type Batch, type BatchSet, type BatchStream, type FitPosition } from '../../src/nn/fit.js';
 import { buildModel, type ModelOptions } from '../../src/nn/models.js';
 import { Adam } from '../../src/nn/optim.js';
-import { decodeStateInto } from '../../src/nn/state.js';
 import { Trainer } from '../../src/nn/trainer.js';
 import { gpu, rng } from '../helpers.js';
 
@@ -63,8 +62,7 @@ describe('fit', () => {
       let resume: FitPosition | undefined;
       if (resumeFrom) {
         const st = readTrainingState(resumeFrom);
-        decodeStateInto(readFileSync(join(resumeFrom, 'model.safetensors')), Object.fromEntries(model.params().map((p) => [p.name, p.tensor])), 'w');
-        opt.initState(model.trainableParams().map((p) => p.tensor));
+        loadWeights(resumeFrom, model, st.step);
         loadOptimizerState(resumeFrom, opt.stateTensors(), st.step);
         opt.setIterations(st.optimizer.iterations);
         resume = st.position;

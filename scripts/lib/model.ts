@@ -1,0 +1,13 @@
+/** Opening a saved model for a command: a damaged or mismatched one is one line for the user. */
+import { CheckpointError, loadModel } from '../../src/io/checkpoint.js';
+import type { GpuContext } from '../../src/kernels/context.js';
+import { UserError } from '../../src/platform/node-gpu.js';
+
+export function openModel(dir: string, ctx: GpuContext): ReturnType<typeof loadModel> {
+  try {
+    return loadModel(dir, ctx);
+  } catch (e) {
+    if (e instanceof CheckpointError) throw new UserError(e.message);
+    throw e;
+  }
+}
