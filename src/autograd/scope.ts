@@ -35,6 +35,18 @@ function collect(r: unknown, out: Set<Tensor>): void {
   for (const v of Array.isArray(r) ? r : Object.values(r as object)) collect(v, out);
 }
 
+/** Ends `scope`: disposes its tensors except those `result` holds, which move to the outer scope. */
+function endScope(scope: Set<Tensor>, result: unknown, failed: boolean): void {
+  stack.splice(stack.lastIndexOf(scope), 1);
+  const returned = new Set<Tensor>();
+  if (!failed) collect(result, returned);
+  for (const t of scope) {
+    if (returned.has(t)) track(t);
+    else t.dispose();
+  }
+  if (stack.length === 0) onOutermostEnd?.();
+}
+
 export function tidy<R extends Returned>(fn: () => R): R {
   const scope = new Set<Tensor>();
   stack.push(scope);
@@ -42,19 +54,10 @@ export function tidy<R extends Returned>(fn: () => R): R {
   try {
     result = fn();
   } catch (e) {
-    stack.pop();
-    for (const t of scope) t.dispose();
-    if (stack.length === 0) onOutermostEnd?.();
+    endScope(scope, undefined, true);
     throw e;
   }
-  stack.pop();
-  const returned = new Set<Tensor>();
-  collect(result, returned);
-  for (const t of scope) {
-    if (returned.has(t)) track(t);
-    else t.dispose();
-  }
-  if (stack.length === 0) onOutermostEnd?.();
+  endScope(scope, result, false);
   return result;
 }
 
@@ -66,18 +69,9 @@ export async function tidyAsync<R extends Returned>(fn: () => Promise<R>): Promi
   try {
     result = await fn();
   } catch (e) {
-    stack.splice(stack.indexOf(scope), 1);
-    for (const t of scope) t.dispose();
-    if (stack.length === 0) onOutermostEnd?.();
+    endScope(scope, undefined, true);
     throw e;
   }
-  stack.splice(stack.indexOf(scope), 1);
-  const returned = new Set<Tensor>();
-  collect(result, returned);
-  for (const t of scope) {
-    if (returned.has(t)) track(t);
-    else t.dispose();
-  }
-  if (stack.length === 0) onOutermostEnd?.();
+  endScope(scope, result, false);
   return result;
 }
