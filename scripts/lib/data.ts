@@ -1,6 +1,8 @@
 /**
  * Connects the data pipeline (src/data) to the fit loop: an endless shuffled, augmented
- * training stream and an unshuffled, unaugmented validation set, sharing one worker pool.
+ * training stream and an endless validation sequence (shuffled by default, as Keras's
+ * `flow_from_directory`, with its own seed; augmented only when asked, as the tutorial's
+ * validation generator is), sharing one worker pool.
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -9,6 +11,7 @@ import { flowFromDirectory, type BatchLoader } from '../../src/data/loader.js';
 import { computeRgbPca } from '../../src/data/pca.js';
 import { WorkerPool, defaultWorkerCount } from '../../src/data/pool.js';
 import { ensureSyntheticDataset } from '../../src/data/synthetic.js';
+import { hashSeed } from '../../src/data/prng.js';
 import type { BatchSet, BatchStream } from '../../src/nn/fit.js';
 import { UserError } from '../../src/platform/node-gpu.js';
 
@@ -24,7 +27,16 @@ export interface TrainingDataOptions {
   cropFrom?: number;
   pcaNoise?: number;
   categorical: boolean;
+  /** Shuffle the validation images (each pass in a new seeded order). Default true (Keras). */
+  validationShuffle?: boolean;
+  /** Validate on augmented images, as the tutorial's `train_datagen.flow_from_directory(validation_dir)`. */
+  validationAugment?: boolean;
   log: (msg: string) => void;
+}
+
+/** The validation order's seed: derived from the run's seed, different from the training order's. */
+export function validationSeed(seed: number): number {
+  return hashSeed(seed, 0x7a11d);
 }
 
 export interface TrainingData {
@@ -100,9 +112,9 @@ export async function openTrainingData(o: TrainingDataOptions): Promise<Training
         classMode,
         classes: train.classNames,
         batchSize: o.batchSize,
-        shuffle: false,
-        seed: o.seed,
-        augment: { rescale: o.augment.rescale, ...(crop ? { centerCrop: crop } : {}) },
+        shuffle: o.validationShuffle ?? true,
+        seed: validationSeed(o.seed),
+        augment: o.validationAugment ? augment : { rescale: o.augment.rescale, ...(crop ? { centerCrop: crop } : {}) },
         pool,
         onWarning: (m) => o.log(`warning: ${m}`),
         onProgress: onProgress('validation'),
@@ -118,7 +130,7 @@ export async function openTrainingData(o: TrainingDataOptions): Promise<Training
       },
       async next() {
         const b = await trainLoader.nextBatch();
-        return { x: b.x, y: b.y, batchSize: b.shape[0] };
+        return { x: b.x, y: b.y, batchSize: b.shape[0], indices: b.indices };
       },
     };
     const valLoader = val;
@@ -126,8 +138,10 @@ export async function openTrainingData(o: TrainingDataOptions): Promise<Training
       ? {
           batches: () => valLoader.numBatchesPerEpoch,
           async batch(i: number) {
-            const b = await valLoader.batchAt(0, i);
-            return { x: b.x, y: b.y, batchSize: b.shape[0] };
+            // Batch i of the endless sequence: pass ⌊i / n⌋, in that pass's order.
+            const n = valLoader.numBatchesPerEpoch;
+            const b = await valLoader.batchAt(Math.floor(i / n), i % n);
+            return { x: b.x, y: b.y, batchSize: b.shape[0], indices: b.indices };
           },
         }
       : null;

@@ -17,6 +17,8 @@ export interface Batch {
   x: Float32Array;
   y: Float32Array;
   batchSize: number;
+  /** Dataset indices of the images, where the source knows them (logs, tests). */
+  indices?: readonly number[];
 }
 
 /** An endless stream of training batches; `seek` positions it at a global batch index. */
@@ -25,7 +27,13 @@ export interface BatchStream {
   next(): Promise<Batch>;
 }
 
-/** A finite, unshuffled pass over validation data. */
+/**
+ * Validation data as Keras's `fit(validation_data=generator, validation_steps=N)` sees it: an
+ * endless sequence of batches, `batches()` of them per pass over the data (each pass in a new
+ * order when the source shuffles). `batch(i)` is the i-th batch of that sequence, any i ≥ 0,
+ * so epoch e's validation, batches e·N … e·N+N−1, is the next N batches after epoch e−1's:
+ * successive epochs validate on different images, and a resumed run on the same ones.
+ */
 export interface BatchSet {
   batches(): number;
   batch(i: number): Promise<Batch>;
@@ -81,8 +89,12 @@ export interface FitHooks {
   onValidationBegin?(steps: number): void;
   onEpochEnd?(epoch: number, logs: Logs, summary: string): void;
   log?(msg: string): void;
-  /** Called after each completed epoch (and on interruption) with the position to save. */
-  saveCheckpoint?(pos: FitPosition, reason: 'epoch' | 'interrupt'): Promise<void>;
+  /**
+   * Called after each completed epoch, on interruption, and mid-epoch as `checkpointEvery`
+   * asks ('periodic'), with the position to save; a run resumed from any of them continues
+   * from that exact step.
+   */
+  saveCheckpoint?(pos: FitPosition, reason: 'epoch' | 'interrupt' | 'periodic'): Promise<void>;
   /** Called when the monitored metric improves. */
   saveBest?(pos: FitPosition, logs: Logs): Promise<void>;
   /** Polled between steps: true after Ctrl-C. */
@@ -100,6 +112,11 @@ export interface FitOptions {
   hooks?: FitHooks;
   /** Resume from here (from a checkpoint). */
   resume?: FitPosition;
+  /**
+   * Mid-epoch checkpoints (Keras BackupAndRestore's save_freq): every `steps` global steps
+   * and/or every `seconds` of training, besides the one at each epoch end.
+   */
+  checkpointEvery?: { steps?: number; seconds?: number };
 }
 
 export class NonFiniteLossError extends Error {
@@ -123,13 +140,20 @@ export interface FitResult {
   interrupted: boolean;
 }
 
-export async function evaluate(trainer: Trainer, data: BatchSet, steps?: number, onStep?: (i: number, n: number) => void): Promise<{ loss: number; accuracy: number; seen: number }> {
+/** Loss and accuracy over `steps` batches of `data` (at most one pass), starting at batch `start`. */
+export async function evaluate(
+  trainer: Trainer,
+  data: BatchSet,
+  steps?: number,
+  onStep?: (i: number, n: number) => void,
+  start = 0,
+): Promise<{ loss: number; accuracy: number; seen: number }> {
   const n = Math.min(steps ?? data.batches(), data.batches());
   let lossSum = 0;
   let correct = 0;
   let seen = 0;
   for (let i = 0; i < n; i++) {
-    const b = await data.batch(i);
+    const b = await data.batch(start + i);
     const r = await trainer.evalStep(b.x, b.y, b.batchSize);
     lossSum += r.loss * r.batchSize;
     correct += r.correct;
@@ -191,6 +215,11 @@ export async function fit(trainer: Trainer, train: BatchStream, validation: Batc
 
   train.seek(pos.globalStep);
   let interrupted = false;
+  const every = o.checkpointEvery ?? {};
+  let lastSave = performance.now();
+  const periodicDue = (now: number) =>
+    (every.steps !== undefined && every.steps > 0 && pos.globalStep % every.steps === 0) ||
+    (every.seconds !== undefined && every.seconds > 0 && now - lastSave >= every.seconds * 1000);
   while (pos.epoch < o.epochs && !pos.stopped) {
     const epoch = pos.epoch;
     if (pos.stepInEpoch === 0) hooks.onEpochBegin?.(epoch, o.epochs);
@@ -231,6 +260,12 @@ export async function fit(trainer: Trainer, train: BatchStream, validation: Batc
         imagesTimed = 0;
         timedStart = now;
       }
+      // The epoch's last step is saved at its end, with the epoch's logs.
+      if (pos.stepInEpoch < o.stepsPerEpoch && hooks.saveCheckpoint && periodicDue(now)) {
+        snapshotCallbacks();
+        await hooks.saveCheckpoint(pos, 'periodic');
+        lastSave = performance.now();
+      }
     }
     if (interrupted) break;
 
@@ -238,7 +273,8 @@ export async function fit(trainer: Trainer, train: BatchStream, validation: Batc
     if (validation) {
       const steps = Math.min(o.validationSteps ?? validation.batches(), validation.batches());
       hooks.onValidationBegin?.(steps);
-      const v = await evaluate(trainer, validation, steps);
+      // The next `steps` batches of the endless validation sequence (see BatchSet).
+      const v = await evaluate(trainer, validation, steps, undefined, epoch * steps);
       logs.val_loss = v.loss;
       logs.val_accuracy = v.accuracy;
     }
@@ -275,6 +311,7 @@ export async function fit(trainer: Trainer, train: BatchStream, validation: Batc
     snapshotCallbacks();
     if (improved) await hooks.saveBest?.(pos, logs);
     await hooks.saveCheckpoint?.(pos, 'epoch');
+    lastSave = performance.now();
   }
   if (interrupted) {
     snapshotCallbacks();

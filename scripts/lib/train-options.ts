@@ -1,0 +1,195 @@
+/**
+ * The train command's options: their definitions (defaults come from the recipe, see
+ * recipes.ts), the checks that run before any expensive work, what --resume may change, and
+ * what model.json records.
+ */
+import { Command, Option } from 'commander';
+import { existsSync, statSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { UserError } from '../../src/platform/node-gpu.js';
+import { buildModel, MODEL_VARIANTS, type ModelVariant } from '../../src/nn/models.js';
+import { OPTIMIZERS } from './optimizer.js';
+import { RECIPES, RECIPE_NAMES, recipeDefaults, type RecipeName, type RecipeSettings } from './recipes.js';
+
+function num(name: string) {
+  return (v: string): number => {
+    const n = v.includes('/') ? Number(v.split('/')[0]) / Number(v.split('/')[1]) : Number(v);
+    if (!Number.isFinite(n)) throw new UserError(`--${name}: '${v}' is not a number`);
+    return n;
+  };
+}
+function posInt(name: string) {
+  return (v: string): number => {
+    const n = int(name)(v);
+    if (n < 1) throw new UserError(`--${name}: must be at least 1 (got '${v}')`);
+    return n;
+  };
+}
+function int(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0) throw new UserError(`--${name}: '${v}' is not a non-negative integer`);
+    return n;
+  };
+}
+
+export function trainCommand(): Command {
+  return new Command('train')
+    .description('Train AlexNet (cats vs dogs by default) with the Keras tutorial\'s recipe on this WebGPU engine.')
+    .option('--data <dir>', 'data folder with train/ and validation/ (one sub-folder per class); default: the synthetic set, generated on first use (env ALEXNET_DATA)')
+    .addOption(
+      new Option('--recipe <name>', 'named set of defaults for every option below (tutorial: the Keras tutorial\'s final recipe, exactly; quick: a short run on the synthetic set); options given here override it')
+        .choices(RECIPE_NAMES as unknown as string[]),
+    )
+    .addOption(new Option('--model <variant>', `model variant (${recipeDefaults('model')})`).choices(MODEL_VARIANTS))
+    .option('--image-size <px>', `input size, square (${recipeDefaults('imageSize')})`, posInt('image-size'))
+    .option('--width <mult>', `width multiplier for every layer, 1 = the variant's widths (${recipeDefaults('width')})`, num('width'))
+    .option('--batch-size <n>', `batch size (${recipeDefaults('batchSize')})`, posInt('batch-size'))
+    .option('--epochs <n>', `epochs (${recipeDefaults('epochs')})`, posInt('epochs'))
+    .option('--steps-per-epoch <n>', `batches per epoch; all = one pass over the training data (${recipeDefaults('stepsPerEpoch')})`, posInt('steps-per-epoch'))
+    .option('--validation-steps <n>', `validation batches per epoch, the next ones of a shuffled endless stream as in Keras; all = the whole validation set (${recipeDefaults('validationSteps')})`, posInt('validation-steps'))
+    .option('--validation-augment', `validate on augmented images, as the tutorial's validation generator does (${recipeDefaults('validationAugment')})`)
+    .option('--no-validation-augment', 'validate on un-augmented images')
+    .option('--no-validation-shuffle', 'validate on the validation images in folder order (default: shuffled, seeded, as Keras)')
+    .option('--lr <rate>', `learning rate (${recipeDefaults('lr')})`, num('lr'))
+    .addOption(new Option('--optimizer <name>', 'adam (Keras ε 1e-7), adam-pytorch (ε 1e-8), or sgd').choices(OPTIMIZERS))
+    .option('--momentum <m>', 'SGD momentum', num('momentum'), 0.9)
+    .option('--weight-decay <wd>', 'SGD weight decay', num('weight-decay'), 0)
+    .option('--rescale <factor>', 'pixel rescale (Keras ImageDataGenerator rescale)', num('rescale'), 1 / 255)
+    .addOption(new Option('--resize <method>', 'resize interpolation (Keras default: nearest)').choices(['nearest', 'bilinear']).default('nearest'))
+    .option('--rotation-range <deg>', `random rotation range in degrees (${recipeDefaults('rotationRange')})`, num('rotation-range'))
+    .option('--width-shift-range <frac>', `random horizontal shift, fraction of width (${recipeDefaults('widthShiftRange')})`, num('width-shift-range'))
+    .option('--height-shift-range <frac>', `random vertical shift, fraction of height (${recipeDefaults('heightShiftRange')})`, num('height-shift-range'))
+    .option('--shear-range <deg>', `random shear angle in degrees (${recipeDefaults('shearRange')})`, num('shear-range'))
+    .option('--zoom-range <z>', `random zoom in [1-z, 1+z] (${recipeDefaults('zoomRange')})`, num('zoom-range'))
+    .option('--no-horizontal-flip', 'disable random horizontal flips')
+    .option('--vertical-flip', 'random vertical flips', false)
+    .addOption(new Option('--fill-mode <mode>', 'how points outside the image are filled').choices(['nearest', 'constant', 'reflect', 'wrap']).default('nearest'))
+    .option('--cval <v>', 'fill value for --fill-mode constant (0-255)', num('cval'), 0)
+    .option('--no-augment', 'turn every augmentation off (rescale and resize only)')
+    .option('--crop-from <px>', "AlexNet paper's recipe: resize to this size and take random --image-size crops (0 = off)", int('crop-from'), 0)
+    .option('--pca-noise <sigma>', "AlexNet paper's PCA colour noise σ (0 = off; the paper uses 0.1)", num('pca-noise'), 0)
+    .option('--reduce-lr-monitor <metric>', 'ReduceLROnPlateau monitor', 'val_accuracy')
+    .option('--reduce-lr-factor <f>', 'ReduceLROnPlateau factor', num('reduce-lr-factor'), 0.5)
+    .option('--reduce-lr-patience <n>', `ReduceLROnPlateau patience in epochs (${recipeDefaults('reduceLrPatience')})`, int('reduce-lr-patience'))
+    .option('--reduce-lr-min-lr <lr>', 'ReduceLROnPlateau min_lr', num('reduce-lr-min-lr'), 1e-5)
+    .option('--reduce-lr-min-delta <d>', 'ReduceLROnPlateau min_delta', num('reduce-lr-min-delta'), 1e-4)
+    .option('--reduce-lr-cooldown <n>', 'ReduceLROnPlateau cooldown (epochs)', int('reduce-lr-cooldown'), 0)
+    .addOption(new Option('--reduce-lr-mode <mode>', 'ReduceLROnPlateau mode').choices(['auto', 'min', 'max']).default('auto'))
+    .option('--no-reduce-lr', 'disable ReduceLROnPlateau')
+    .option('--early-stopping-patience <n>', 'stop after this many epochs without val improvement (0 = off)', int('early-stopping-patience'), 0)
+    .option('--monitor <metric>', 'metric that picks the best model (saved to OUT/best)', 'val_accuracy')
+    .option('--seed <n>', 'seed for weights, data order, augmentation and dropout', int('seed'), 42)
+    .option('--out <dir>', 'output folder (model, checkpoints, history, curves)', 'runs/latest')
+    .option('--save-freq <when>', "mid-epoch checkpoints (Keras BackupAndRestore's save_freq): every N steps, every 90s / 5m / 1h, or 'epoch' (only at epoch ends)", '5m')
+    .option('--resume', 'continue the run in --out from its last checkpoint (same options, state and data order)', false)
+    .option('--workers <n>', 'image decoding worker threads (default: the number of cores)', int('workers'))
+    .option('--quiet', 'no progress bar; one line per epoch', false);
+}
+
+export type Opts = ReturnType<ReturnType<typeof trainCommand>['opts']> & Record<string, any>;
+
+
+
+/** Options a resumed run may change; every other one must match the checkpoint's. */
+const RESUMABLE = new Set(['out', 'resume', 'quiet', 'workers', 'epochs', 'saveFreq', 'csv']);
+
+function flagOf(key: string): string {
+  return '--' + key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+}
+
+/**
+ * The options of a run: the recipe's settings under whatever the command line gave, or on
+ * --resume the checkpoint's, refusing any other option that differs from them.
+ */
+export function resolveOptions(cmd: Command, saved: Record<string, unknown> | null): Opts {
+  const given = cmd.opts() as Opts;
+  const fromCli = (k: string) => cmd.getOptionValueSource(k) === 'cli';
+  if (saved) {
+    const differ = Object.keys(given)
+      .filter((k) => fromCli(k) && !RESUMABLE.has(k) && JSON.stringify(given[k]) !== JSON.stringify(saved[k]))
+      .map((k) => `${flagOf(k)} (the run has ${JSON.stringify(saved[k])}, given ${JSON.stringify(given[k])})`);
+    if (differ.length > 0) {
+      throw new UserError(
+        `--resume continues the run with its own settings; these differ: ${differ.join('; ')}. ` +
+          `Drop them (only --epochs, --save-freq, --workers and --quiet may change), or start a new run with another --out`,
+      );
+    }
+    return {
+      ...(saved as Opts),
+      quiet: given.quiet,
+      workers: given.workers,
+      epochs: fromCli('epochs') ? given.epochs : (saved.epochs as number),
+      saveFreq: fromCli('saveFreq') ? given.saveFreq : (saved.saveFreq ?? given.saveFreq),
+      resume: true,
+      out: given.out,
+    };
+  }
+  const o = { ...given };
+  const synthetic = !o.data && !process.env.ALEXNET_DATA;
+  // The default run on the synthetic set must be quick on a software GPU; with --data the
+  // defaults are the tutorial's recipe.
+  o.recipe = (o.recipe as RecipeName | undefined) ?? (synthetic ? 'quick' : 'tutorial');
+  const recipe: RecipeSettings = RECIPES[o.recipe as RecipeName];
+  for (const key of Object.keys(recipe) as (keyof RecipeSettings)[]) {
+    if (!fromCli(key)) o[key] = recipe[key];
+  }
+  o.data = o.data ?? process.env.ALEXNET_DATA;
+  return o;
+}
+
+/** Checks that need no data and no GPU: run before decoding a single image. */
+export function checkOptions(o: Opts): void {
+  if (o.data !== undefined) {
+    const dir = resolve(o.data as string);
+    if (!existsSync(dir)) throw new UserError(`data folder not found: ${o.data}`);
+    if (!statSync(dir).isDirectory()) throw new UserError(`--data ${o.data} is a file, not a folder (expected train/<class>/*.jpg and validation/<class>/*.jpg)`);
+    if (!existsSync(join(dir, 'train'))) {
+      throw new UserError(`data folder ${o.data} has no train/ sub-folder (expected train/<class>/*.jpg and validation/<class>/*.jpg)`);
+    }
+  }
+  if (o.cropFrom && o.cropFrom < o.imageSize) {
+    throw new UserError(`--crop-from ${o.cropFrom} is smaller than --image-size ${o.imageSize}: crops are taken from the larger image`);
+  }
+  try {
+    buildModel({ variant: o.model as ModelVariant, imageSize: o.imageSize, width: o.width, classes: 2 }).computeShapes();
+  } catch (e) {
+    throw new UserError(`--image-size ${o.imageSize}: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * The largest GPU buffer a training step of this model needs grows with the batch: the
+ * input and each layer's output (gradients are the same sizes). Refuse a batch whose largest
+ * buffer exceeds the adapter's limits, naming the largest that fits.
+ */
+export function checkBatchFits(o: Opts, limits: { maxStorageBufferBindingSize: number; maxBufferSize: number }): void {
+  const m = buildModel({ variant: o.model as ModelVariant, imageSize: o.imageSize, width: o.width, classes: 2 });
+  const shapes = [[o.imageSize, o.imageSize, 3], ...m.computeShapes()];
+  const perImage = Math.max(...shapes.map((s) => s.reduce((a, b) => a * b, 1) * 4));
+  const limit = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
+  const fits = Math.floor(limit / perImage);
+  if (o.batchSize > fits) {
+    throw new UserError(
+      `--batch-size ${o.batchSize} is too large for this GPU: one step of ${o.model} at ${o.imageSize}×${o.imageSize} needs a ` +
+        `${((o.batchSize * perImage) / 2 ** 20).toFixed(0)} MiB buffer, over the adapter's ${(limit / 2 ** 20).toFixed(0)} MiB limit; ` +
+        `the largest batch that fits is ${fits}`,
+    );
+  }
+}
+
+/** --save-freq: "300s", "5m", "1h" (by time), "500" (steps) or "epoch" (only at epoch ends). */
+export function parseSaveFreq(v: string): { steps?: number; seconds?: number } {
+  if (v === 'epoch') return {};
+  if (/^\d+$/.test(v) && Number(v) > 0) return { steps: Number(v) };
+  const m = /^(\d+(?:\.\d+)?)(s|m|h)$/.exec(v);
+  if (m && Number(m[1]) > 0) return { seconds: Number(m[1]) * { s: 1, m: 60, h: 3600 }[m[2] as 's' | 'm' | 'h'] };
+  throw new UserError(`--save-freq: '${v}' is not a number of steps (500), a time (90s, 5m, 1h) or 'epoch'`);
+}
+
+/** The settings model.json records: every option, with folders relative to the working directory (no machine paths). */
+export function recordedOptions(o: Opts): Record<string, unknown> {
+  const rel = (p: unknown) => (typeof p === 'string' && isAbsolute(p) ? relative(process.cwd(), p) || '.' : p);
+  const { resume: _resume, quiet: _quiet, workers: _workers, ...settings } = o;
+  return { ...settings, data: rel(settings.data), out: rel(settings.out) };
+}
