@@ -150,20 +150,31 @@ async function main(): Promise<number> {
         validationSteps: o.validationSteps,
         seed: o.seed,
         checkpointEvery,
-        reduceLr: o.reduceLr
-          ? new ReduceLROnPlateau({
-              monitor: o.reduceLrMonitor,
-              factor: o.reduceLrFactor,
-              patience: o.reduceLrPatience,
-              minLr: o.reduceLrMinLr,
-              minDelta: o.reduceLrMinDelta,
-              cooldown: o.reduceLrCooldown,
-              mode: o.reduceLrMode,
-              verbose: 1,
-            })
-          : null,
-        earlyStopping: o.earlyStoppingPatience > 0 ? new EarlyStopping({ monitor: o.monitor, patience: o.earlyStoppingPatience, verbose: 1 }) : null,
-        best: new BestTracker({ monitor: o.monitor }),
+        callbacks: [
+          ...(o.reduceLr
+            ? [
+                new ReduceLROnPlateau({
+                  monitor: o.reduceLrMonitor,
+                  factor: o.reduceLrFactor,
+                  patience: o.reduceLrPatience,
+                  minLr: o.reduceLrMinLr,
+                  minDelta: o.reduceLrMinDelta,
+                  cooldown: o.reduceLrCooldown,
+                  mode: o.reduceLrMode,
+                  verbose: 1,
+                }),
+              ]
+            : []),
+          ...(o.earlyStoppingPatience > 0
+            ? [new EarlyStopping({ monitor: o.monitor, patience: o.earlyStoppingPatience, restoreBestWeights: o.restoreBestWeights, verbose: 1 })]
+            : []),
+          new BestTracker({
+            monitor: o.monitor,
+            save: async (_epoch, logs, c) => {
+              await saveModel(join(out, 'best'), model, { ...manifestBase, step: c.globalStep!, training: { ...recordedOptions(o), logs } });
+            },
+          }),
+        ],
         resume,
         hooks: {
           onEpochBegin: (e, n) => {
@@ -178,9 +189,6 @@ async function main(): Promise<number> {
             console.log(summary);
           },
           log: (m) => console.log(m),
-          saveBest: async (pos, logs) => {
-            await saveModel(join(out, 'best'), model, { ...manifestBase, step: pos.globalStep, training: { ...recordedOptions(o), logs } });
-          },
           saveCheckpoint: async (pos, reason) => {
             await saveCkpt(pos);
             await writeHistory(pos);

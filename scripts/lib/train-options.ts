@@ -78,6 +78,7 @@ export function trainCommand(): Command {
     .addOption(new Option('--reduce-lr-mode <mode>', 'ReduceLROnPlateau mode').choices(['auto', 'min', 'max']).default('auto'))
     .option('--no-reduce-lr', 'disable ReduceLROnPlateau')
     .option('--early-stopping-patience <n>', 'stop after this many epochs without val improvement (0 = off)', int('early-stopping-patience'), 0)
+    .option('--restore-best-weights', "with --early-stopping-patience: end with the best epoch's weights (Keras restore_best_weights)", false)
     .option('--monitor <metric>', 'metric that picks the best model (saved to OUT/best)', 'val_accuracy')
     .option('--seed <n>', 'seed for weights, data order, augmentation and dropout', int('seed'), 42)
     .option('--out <dir>', 'output folder (model, checkpoints, history, curves)', 'runs/latest')

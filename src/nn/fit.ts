@@ -9,7 +9,8 @@
  * optimizer state, callback state, lr, position, partial-epoch sums) continues exactly as
  * the uninterrupted run would have.
  */
-import { BestTracker, EarlyStopping, ReduceLROnPlateau, type Logs } from './callbacks.js';
+import type { Callback, CallbackContext, Logs } from './callbacks.js';
+import { Tensor } from '../autograd/tensor.js';
 import { mixSeed } from './random.js';
 import type { StepResult, Trainer } from './trainer.js';
 
@@ -95,8 +96,6 @@ export interface FitHooks {
    * from that exact step.
    */
   saveCheckpoint?(pos: FitPosition, reason: 'epoch' | 'interrupt' | 'periodic'): Promise<void>;
-  /** Called when the monitored metric improves. */
-  saveBest?(pos: FitPosition, logs: Logs): Promise<void>;
   /** Polled between steps: true after Ctrl-C. */
   shouldStop?(): boolean;
 }
@@ -106,9 +105,12 @@ export interface FitOptions {
   stepsPerEpoch: number;
   validationSteps?: number;
   seed: number;
-  reduceLr?: ReduceLROnPlateau | null;
-  earlyStopping?: EarlyStopping | null;
-  best?: BestTracker | null;
+  /**
+   * Called in order at each epoch end, after the epoch's logs are complete and before its
+   * checkpoint is saved (so a resumed run continues with their decisions). Names must be unique:
+   * a callback's saved state is kept under its name.
+   */
+  callbacks?: Callback[];
   hooks?: FitHooks;
   /** Resume from here (from a checkpoint). */
   resume?: FitPosition;
@@ -172,12 +174,35 @@ export async function fit(trainer: Trainer, train: BatchStream, validation: Batc
   if (!opt) throw new Error('fit: the trainer has no optimizer');
   const hooks = o.hooks ?? {};
   const log = hooks.log ?? (() => {});
-  const cbCtx = {
+  const callbacks = o.callbacks ?? [];
+  const names = new Set<string>();
+  for (const c of callbacks) {
+    if (names.has(c.name)) throw new Error(`fit: two callbacks are named '${c.name}' (each needs its own name for its saved state)`);
+    names.add(c.name);
+  }
+  const params = trainer.model.params().map((p) => p.tensor);
+  const cbCtx: CallbackContext = {
     getLr: () => opt.lr,
     setLr: (lr: number) => {
       opt.lr = lr;
     },
     log,
+    // Weight snapshots (EarlyStopping's restore_best_weights) are copies on the GPU: no readback.
+    snapshotWeights: () =>
+      params.map((t) => {
+        const copy = Tensor.empty(t.ctx, t.shape, { persistent: true, name: 'snapshot' });
+        t.ctx.copy(t.buffer, copy.buffer, t.size * 4);
+        return copy;
+      }),
+    restoreWeights: (snap) => (snap as Tensor[]).forEach((c, i) => c.ctx.copy(c.buffer, params[i]!.buffer, c.size * 4)),
+    disposeSnapshot: (snap) => {
+      const copies = snap as Tensor[];
+      copies[0]?.ctx.flush(); // copies recorded from or into them run before their buffers go back to the pool
+      copies.forEach((c) => c.dispose());
+    },
+    get globalStep() {
+      return pos.globalStep;
+    },
   };
   const pos: FitPosition = o.resume
     ? structuredClone(o.resume)
@@ -196,20 +221,13 @@ export async function fit(trainer: Trainer, train: BatchStream, validation: Batc
       };
   if (o.resume) {
     opt.lr = pos.lr;
-    const cb = pos.callbacks as Record<string, never>;
-    if (cb.reduceLr && o.reduceLr) o.reduceLr.restore(cb.reduceLr);
-    if (cb.earlyStopping && o.earlyStopping) o.earlyStopping.restore(cb.earlyStopping);
-    if (cb.best && o.best) o.best.restore(cb.best);
+    const saved = pos.callbacks as Record<string, never>;
+    for (const c of callbacks) if (saved[c.name] !== undefined) c.restore?.(saved[c.name]);
   } else {
-    o.reduceLr?.onTrainBegin();
-    o.earlyStopping?.onTrainBegin();
+    for (const c of callbacks) c.onTrainBegin?.(cbCtx);
   }
   const snapshotCallbacks = () => {
-    pos.callbacks = {
-      reduceLr: o.reduceLr?.state(),
-      earlyStopping: o.earlyStopping?.state(),
-      best: o.best?.state(),
-    };
+    pos.callbacks = Object.fromEntries(callbacks.filter((c) => c.state).map((c) => [c.name, c.state!()]));
     pos.lr = opt.lr;
   };
 
@@ -295,11 +313,8 @@ export async function fit(trainer: Trainer, train: BatchStream, validation: Batc
     const summary = `Epoch ${epoch + 1}/${o.epochs} - ${parts.join(' - ')}`;
     hooks.onEpochEnd?.(epoch, logs, summary);
 
-    // Best-model saving sees this epoch's weights before any callback changes the lr.
-    const improved = o.best ? o.best.update(epoch, logs, cbCtx) : false;
     // Callbacks print their own messages through cbCtx.log when verbose (as Keras's do).
-    o.reduceLr?.onEpochEnd(epoch, logs, cbCtx);
-    o.earlyStopping?.onEpochEnd(epoch, logs, cbCtx);
+    for (const c of callbacks) await c.onEpochEnd?.(epoch, logs, cbCtx);
 
     pos.epoch++;
     pos.stepInEpoch = 0;
@@ -307,15 +322,17 @@ export async function fit(trainer: Trainer, train: BatchStream, validation: Batc
     pos.correct = 0;
     pos.seen = 0;
     pos.epochSeconds = 0;
-    pos.stopped = o.earlyStopping?.stopTraining ?? false;
+    pos.stopped = callbacks.some((c) => c.stopTraining);
     snapshotCallbacks();
-    if (improved) await hooks.saveBest?.(pos, logs);
     await hooks.saveCheckpoint?.(pos, 'epoch');
     lastSave = performance.now();
   }
   if (interrupted) {
     snapshotCallbacks();
     await hooks.saveCheckpoint?.(pos, 'interrupt');
+  } else {
+    // The run is over (all epochs, or stopped early): Keras's on_train_end.
+    for (const c of callbacks) await c.onTrainEnd?.(cbCtx);
   }
   return { history: pos.history, position: pos, interrupted };
 }

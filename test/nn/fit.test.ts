@@ -73,8 +73,7 @@ describe('fit', () => {
         epochs: 3,
         stepsPerEpoch: 10,
         seed: 3,
-        reduceLr: new ReduceLROnPlateau({ monitor: 'val_loss', patience: 1, factor: 0.5 }),
-        best: new BestTracker({ monitor: 'val_accuracy' }),
+        callbacks: [new ReduceLROnPlateau({ monitor: 'val_loss', patience: 1, factor: 0.5 }), new BestTracker({ monitor: 'val_accuracy' })],
         resume,
         hooks: {
           onBatchEnd: () => {
