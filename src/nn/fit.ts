@@ -249,6 +249,7 @@ export async function fit(trainer: Trainer, train: BatchStream, validation: Batc
         interrupted = true;
         break;
       }
+      for (const c of callbacks) c.onBatchBegin?.(pos.globalStep, cbCtx);
       const batch = await train.next();
       let r: StepResult;
       r = await trainer.trainStep(batch.x, batch.y, batch.batchSize, mixSeed(o.seed, pos.globalStep));

@@ -45,6 +45,8 @@ export interface Callback {
   readonly name: string;
   /** A new run (not called when resuming: restore() is). */
   onTrainBegin?(ctx: CallbackContext): void;
+  /** Before each training step, with the run's global step index (0-based). */
+  onBatchBegin?(globalStep: number, ctx: CallbackContext): void;
   onEpochEnd?(epoch: number, logs: Logs, ctx: CallbackContext): unknown;
   /** After the last epoch (or an early stop); not after an interruption, which resumes later. */
   onTrainEnd?(ctx: CallbackContext): unknown;
