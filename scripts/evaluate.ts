@@ -19,14 +19,15 @@ async function main(): Promise<number> {
     .option('--ten-crop', 'average the predictions of 10 crops per image', false)
     .option('--batch-size <n>', 'images per forward pass', (v) => Number(v), 8)
     .option('--json', 'print the results as JSON', false)
+    .option('--follow-links', 'enter symbolic links to folders inside class folders (as Keras, not by default)', false)
     .parse(process.argv);
-  const o = cmd.opts<{ model: string; data: string; tenCrop: boolean; batchSize: number; json: boolean }>();
+  const o = cmd.opts<{ model: string; data: string; tenCrop: boolean; batchSize: number; json: boolean; followLinks: boolean }>();
   const ctx = await createNodeContext();
   const { model, manifest } = openModel(o.model, ctx);
   const names = manifest.classNames;
   let listing;
   try {
-    listing = listDirectory(o.data);
+    listing = listDirectory(o.data, { followLinks: o.followLinks });
   } catch (e) {
     throw new UserError((e as Error).message);
   }
