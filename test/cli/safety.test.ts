@@ -112,8 +112,6 @@ describe('a model with NaN or infinite weights', () => {
     expect(r.out + r.err).not.toContain('%');
     const lines = r.err.trimEnd().split('\n');
     expect(lines, r.err).toHaveLength(1);
-    const n0 = readFileSync(join(nanModel, 'model.safetensors')).length; // (sanity: the file is complete)
-    expect(n0).toBeGreaterThan(1000);
     expect(lines[0]).toMatch(
       new RegExp(
         `^error: weights .*nan-model/model\\.safetensors holds non-finite values, in tensor '${names[0]}': 2 NaN of \\d+ values \\(first at index 3\\); ` +
