@@ -18,7 +18,7 @@ import { randomImage, smoothImage } from '../data/helpers.js';
 
 const root = resolve(__dirname, '../..');
 
-export function runCli(script: string, args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+function runCli(script: string, args: string[]): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((res) => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'scripts', script), ...args], { cwd: root, env: { ...process.env, FORCE_COLOR: '0' } });
     let out = '';
