@@ -4,7 +4,7 @@
  */
 import { Command } from 'commander';
 import { UserError, createNodeContext, runMain } from '../src/platform/node-gpu.js';
-import { openModel } from './lib/model.js';
+import { nonFiniteOutput, openModel } from './lib/model.js';
 import { Trainer } from '../src/nn/trainer.js';
 import { probabilities } from '../src/nn/sequential.js';
 import { listDirectory } from '../src/data/directory.js';
@@ -19,14 +19,15 @@ async function main(): Promise<number> {
     .option('--ten-crop', 'average the predictions of 10 crops per image', false)
     .option('--batch-size <n>', 'images per forward pass', (v) => Number(v), 8)
     .option('--json', 'print the results as JSON', false)
+    .option('--follow-links', 'enter symbolic links to folders inside class folders (as Keras, not by default)', false)
     .parse(process.argv);
-  const o = cmd.opts<{ model: string; data: string; tenCrop: boolean; batchSize: number; json: boolean }>();
+  const o = cmd.opts<{ model: string; data: string; tenCrop: boolean; batchSize: number; json: boolean; followLinks: boolean }>();
   const ctx = await createNodeContext();
   const { model, manifest } = openModel(o.model, ctx);
   const names = manifest.classNames;
   let listing;
   try {
-    listing = listDirectory(o.data);
+    listing = listDirectory(o.data, { followLinks: o.followLinks });
   } catch (e) {
     throw new UserError((e as Error).message);
   }
@@ -48,11 +49,13 @@ async function main(): Promise<number> {
     const chunk = files.slice(start, start + imagesPerBatch);
     const views: Float32Array[] = [];
     const labels: number[] = [];
+    const read: string[] = [];
     for (const f of chunk) {
       try {
         const v = inputsFor(loadRgb(f.path), manifest.preprocessing, o.tenCrop);
         views.push(...v);
         labels.push(f.label);
+        read.push(f.relPath);
       } catch (e) {
         skipped.push(`${f.relPath} (${(e as Error).message})`);
       }
@@ -64,6 +67,8 @@ async function main(): Promise<number> {
       labels.forEach((label, i) => {
         const avg = new Float64Array(C);
         for (let k = 0; k < per; k++) for (let c = 0; c < C; c++) avg[c]! += probs[i * per + k]![c]! / per;
+        // A NaN would count as class 0 and make the loss NaN: stop rather than report it.
+        if (!avg.every(Number.isFinite)) throw new UserError(`${read[i]}: ${nonFiniteOutput(avg)}`);
         let best = 0;
         for (let c = 1; c < C; c++) if (avg[c]! > avg[best]!) best = c;
         confusion[label]![best]!++;

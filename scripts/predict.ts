@@ -4,10 +4,10 @@
  */
 import { Command } from 'commander';
 import { UserError, createNodeContext, runMain } from '../src/platform/node-gpu.js';
-import { openModel } from './lib/model.js';
 import { Trainer } from '../src/nn/trainer.js';
 import { probabilities } from '../src/nn/sequential.js';
 import { inputsFor, loadRgb } from './lib/images.js';
+import { nonFiniteOutput, openModel } from './lib/model.js';
 
 async function main(): Promise<number> {
   const cmd = new Command('predict')
@@ -33,6 +33,8 @@ async function main(): Promise<number> {
       const probs = probabilities(logits, views.length, model.outputActivation);
       const avg = new Float64Array(names.length);
       for (const p of probs) for (let c = 0; c < names.length; c++) avg[c]! += p[c]! / probs.length;
+      // Never print NaN as a prediction: weights that overflow give NaN even when each is finite.
+      if (!avg.every(Number.isFinite)) throw new Error(nonFiniteOutput(avg));
       let best = 0;
       for (let c = 1; c < names.length; c++) if (avg[c]! > avg[best]!) best = c;
       if (o.json) {

@@ -1,14 +1,19 @@
 /**
  * Builds the tutorial's small cats-vs-dogs split from Kaggle's "Dogs vs. Cats" train folder:
  *
- *   npx tsx scripts/prepare-data.ts --src ~/Downloads/train --out datasets/cats_and_dogs_small
+ *   npm run prepare-data -- --src ~/Downloads/train --dest datasets/cats_and_dogs_small
  *
  * Takes cat.N.jpg / dog.N.jpg in order of N: 1000 + 1000 train, 500 + 500 validation,
- * 500 + 500 test by default, copied into OUT/{train,validation,test}/{cats,dogs}.
+ * 500 + 500 test by default, copied into DEST/{train,validation,test}/{cats,dogs}; then
+ * `npm run train -- --data DEST`. The output folder is `--dest`, not `--out`, because train's
+ * `--out` is a run folder; `--out` still works here as an old spelling of `--dest`.
+ * `--force` replaces existing split folders, but never one that is or holds the source.
  * (The project's tests and benchmarks use the ready-made split in ../shared/datasets instead.)
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { prepareKaggleSplit } from '../src/data/kaggle.js';
+
+const DEFAULT_DEST = 'datasets/cats_and_dogs_small';
 
 function count(v: string): number {
   const n = Number(v);
@@ -20,16 +25,22 @@ const program = new Command()
   .name('prepare-data')
   .description("Split Kaggle's Dogs vs. Cats train folder into train / validation / test folders (copies files).")
   .requiredOption('--src <dir>', "Kaggle's extracted train folder (cat.0.jpg … dog.12499.jpg)")
-  .option('--out <dir>', 'output folder', 'datasets/cats_and_dogs_small')
+  .option('--dest <dir>', 'dataset folder to create (then: npm run train -- --data DIR)', DEFAULT_DEST)
+  .option('--out <dir>', 'old name of --dest (deprecated)')
   .option('--train <n>', 'training images per class', count, 1000)
   .option('--validation <n>', 'validation images per class', count, 500)
   .option('--test <n>', 'test images per class', count, 500)
-  .option('--force', 'replace existing train / validation / test folders in --out', false)
+  .option('--force', 'replace existing train / validation / test folders in --dest (never the source)', false)
   .showHelpAfterError();
 
-const o = program.parse().opts<{ src: string; out: string; train: number; validation: number; test: number; force: boolean }>();
+const o = program.parse().opts<{ src: string; dest: string; out?: string; train: number; validation: number; test: number; force: boolean }>();
+const destGiven = program.getOptionValueSource('dest') === 'cli';
+if (o.out !== undefined && destGiven && o.out !== o.dest) {
+  console.error(`prepare-data: --out is the old name of --dest; give one of them, not both (got --dest ${o.dest} and --out ${o.out})`);
+  process.exit(1);
+}
 try {
-  const r = prepareKaggleSplit(o);
+  const r = prepareKaggleSplit({ ...o, out: o.out ?? o.dest });
   for (const s of ['train', 'validation', 'test'] as const) {
     const c = r.counts[s];
     const g = r.ranges[s];

@@ -11,3 +11,8 @@ export function openModel(dir: string, ctx: GpuContext): ReturnType<typeof loadM
     throw e;
   }
 }
+
+/** The message for probabilities that are not finite numbers (the model overflows). */
+export function nonFiniteOutput(probabilities: ArrayLike<number>): string {
+  return `the model's output is not a probability (${Array.from(probabilities, String).join(', ')}): its weights overflow on this input; retrain, or use an earlier checkpoint`;
+}

@@ -19,6 +19,13 @@
  *    are, not composited on black or white. This is what PIL's `convert('RGB')` (so Keras's
  *    `load_img(color_mode='rgb')`) does. A colour-key tRNS chunk on a grey or RGB image is
  *    ignored for the same reason (pngjs would otherwise turn those pixels black).
+ *
+ * Size limit (decompression bombs): a PNG of 69 bytes can declare 30000×30000 pixels, which
+ * pngjs would allocate (several GB, half a minute) before finding there is no data. So the
+ * dimensions a file declares (PNG IHDR, JPEG SOF) are read first and a file over the limit is
+ * refused before anything is allocated: 100 megapixels by default (jpeg-js's own default;
+ * PIL, so Keras, warns from 89.5 and refuses from 179 megapixels), or `maxPixels`, or the
+ * environment variable ALEXNET_MAX_MEGAPIXELS (read at each call, so worker threads see it).
  */
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
@@ -58,20 +65,111 @@ function describeUnknown(bytes: Uint8Array): string {
 export interface DecodeOptions {
   /** Apply the JPEG EXIF orientation tag (default true; Keras does not). */
   exifOrientation?: boolean;
+  /** Largest width × height accepted (default {@link defaultMaxPixels}). */
+  maxPixels?: number;
+}
+
+/** 100 megapixels. */
+export const DEFAULT_MAX_PIXELS = 100_000_000;
+
+/**
+ * The pixel limit: ALEXNET_MAX_MEGAPIXELS (a positive number, in millions of pixels) when
+ * set, else {@link DEFAULT_MAX_PIXELS}. A value that is not a positive number is an error,
+ * not silently the default.
+ */
+export function defaultMaxPixels(): number {
+  // `process` is absent in the browser page, which bundles this file.
+  const v = typeof process !== 'undefined' ? process.env?.ALEXNET_MAX_MEGAPIXELS : undefined;
+  if (v === undefined || v === '') return DEFAULT_MAX_PIXELS;
+  const mp = Number(v);
+  if (!(mp > 0 && Number.isFinite(mp))) {
+    throw new ImageDecodeError(`ALEXNET_MAX_MEGAPIXELS must be a positive number of megapixels, got '${v}'`);
+  }
+  return Math.round(mp * 1e6);
+}
+
+/**
+ * The width and height a JPEG (first SOF marker) or PNG (IHDR) declares, read from its
+ * header without decoding; null when the header is not there or not readable (the decoder
+ * then reports the damage).
+ */
+export function readImageSize(bytes: Uint8Array): { width: number; height: number } | null {
+  const format = sniffImageFormat(bytes);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (format === 'png') {
+    // Signature (8), then the IHDR chunk: length (4), type (4), width (4), height (4).
+    if (bytes.length < 24 || String.fromCharCode(...bytes.subarray(12, 16)) !== 'IHDR') return null;
+    return { width: dv.getUint32(16), height: dv.getUint32(20) };
+  }
+  if (format !== 'jpeg') return null;
+  let p = 2;
+  while (p + 4 <= bytes.length) {
+    if (bytes[p] !== 0xff) return null;
+    const marker = bytes[p + 1]!;
+    if (marker === 0xff) {
+      p++; // fill byte
+      continue;
+    }
+    if ((marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) {
+      p += 2; // markers without a length
+      continue;
+    }
+    if (marker === 0xda || marker === 0xd9) return null; // scan data before any frame header
+    const len = dv.getUint16(p + 2);
+    // SOF0–SOF15, except DHT (C4), JPG (C8) and DAC (CC): length, precision, height, width.
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      if (p + 9 > bytes.length) return null;
+      return { width: dv.getUint16(p + 7), height: dv.getUint16(p + 5) };
+    }
+    p += 2 + len;
+  }
+  return null;
+}
+
+/**
+ * Throws {@link ImageDecodeError} when the size a JPEG or PNG header declares is over the
+ * limit (also used by the web page before the browser decodes a PNG).
+ */
+export function checkDeclaredSize(bytes: Uint8Array, maxPixels: number = defaultMaxPixels()): void {
+  const size = readImageSize(bytes);
+  if (!size) return;
+  const what = sniffImageFormat(bytes) === 'png' ? 'PNG' : 'JPEG';
+  const pixels = size.width * size.height;
+  const { width, height } = size;
+  if (pixels > maxPixels) {
+    throw new ImageDecodeError(
+      `${what} declares ${width}x${height} pixels (${(pixels / 1e6).toFixed(1)} megapixels), over the limit of ` +
+        `${+(maxPixels / 1e6).toFixed(3)} megapixels (not decoded; ALEXNET_MAX_MEGAPIXELS raises the limit)`,
+    );
+  }
 }
 
 /** Decodes JPEG or PNG bytes to RGB. Throws {@link ImageDecodeError} on anything else. */
 export function decodeImage(bytes: Uint8Array, opts: DecodeOptions = {}): RgbImage {
   const format = sniffImageFormat(bytes);
   if (format === 'jpeg') return decodeJpeg(bytes, opts);
-  if (format === 'png') return decodePng(bytes);
+  if (format === 'png') return decodePng(bytes, opts);
   throw new ImageDecodeError(describeUnknown(bytes));
 }
 
+/**
+ * jpeg-js's own guard counts ~21 bytes per pixel for a three-component image; give it room for
+ * any image inside the pixel limit (CMYK, no subsampling) so that the pixel limit is the one
+ * that decides, with one message.
+ */
+const JPEG_BYTES_PER_PIXEL_BUDGET = 32;
+
 export function decodeJpeg(bytes: Uint8Array, opts: DecodeOptions = {}): RgbImage {
+  const maxPixels = opts.maxPixels ?? defaultMaxPixels();
+  checkDeclaredSize(bytes, maxPixels);
   let img: RgbImage;
   try {
-    const d = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: false, maxResolutionInMP: 200 });
+    const d = jpeg.decode(bytes, {
+      useTArray: true,
+      formatAsRGBA: false,
+      maxResolutionInMP: maxPixels / 1e6,
+      maxMemoryUsageInMB: Math.ceil((maxPixels * JPEG_BYTES_PER_PIXEL_BUDGET) / 2 ** 20) + 64,
+    });
     img = { width: d.width, height: d.height, data: d.data };
   } catch (e) {
     throw new ImageDecodeError(`corrupt or truncated JPEG (${(e as Error).message})`);
@@ -86,7 +184,8 @@ export function decodeJpeg(bytes: Uint8Array, opts: DecodeOptions = {}): RgbImag
   return img;
 }
 
-export function decodePng(bytes: Uint8Array): RgbImage {
+export function decodePng(bytes: Uint8Array, opts: Pick<DecodeOptions, 'maxPixels'> = {}): RgbImage {
+  checkDeclaredSize(bytes, opts.maxPixels ?? defaultMaxPixels());
   let png: PNG;
   try {
     png = PNG.sync.read(stripColorKeyTrns(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)));

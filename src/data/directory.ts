@@ -10,6 +10,13 @@
  * - Every file under a class folder, recursively (sub-folders in sorted order), is a candidate
  *   image in sorted-name order; whether it IS an image is decided later from its bytes, not
  *   its extension. Names starting with '.' (.DS_Store, editor droppings) are ignored.
+ * - Symbolic links, as Keras (`follow_links=False`, i.e. `os.walk(followlinks=False)`): a class
+ *   folder may itself be a link; inside it, a link to a FILE is listed (os.walk lists it among
+ *   the files), and so is a dangling link (its read then fails and the loader's warning names
+ *   it); a link to a FOLDER is not entered (listed in `skippedLinks`), so a loop or a link to a
+ *   parent cannot repeat files or put one class's photos under another. With
+ *   `followLinks: true` linked folders are entered, each real folder once: one already walked
+ *   for this class, or one holding the class folder (a loop), is skipped.
  * - Problems that make training meaningless are thrown here, before any decoding, as a
  *   {@link DatasetError} naming the path: missing folder, a path that is not a folder, fewer
  *   than two classes, a class folder that is missing or holds no files.
@@ -37,6 +44,21 @@ export interface DirectoryListing {
   classNames: string[];
   classIndices: Record<string, number>;
   files: ImageFile[];
+  /**
+   * Links to folders inside class folders that were not entered (relative to `dir`): all of
+   * them without `followLinks`, the looping ones with it.
+   */
+  skippedLinks: string[];
+}
+
+export interface ListOptions {
+  /** Class sub-folders to use, in label order (default: all, sorted by name). */
+  classes?: readonly string[];
+  /**
+   * Enter symbolic links to folders inside class folders (default false, as Keras's
+   * `follow_links`). Each real folder is walked once per class; loops are skipped.
+   */
+  followLinks?: boolean;
 }
 
 function isDir(p: string): boolean {
@@ -47,25 +69,69 @@ function isDir(p: string): boolean {
   }
 }
 
-function walkFiles(dir: string): string[] {
+function realPath(p: string): string | null {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    return null;
+  }
+}
+
+const inside = (p: string, folder: string) => p === folder || p.startsWith(folder.endsWith(path.sep) ? folder : folder + path.sep);
+
+interface Walk {
+  followLinks: boolean;
+  /** Real path of the class folder being walked. */
+  classReal: string;
+  /** Real paths of the folders walked so far for this class (only kept when following links). */
+  walked: Set<string>;
+  skippedLinks: string[];
+}
+
+/** The files under a folder of a class, sorted, recursively. */
+function walkFiles(dir: string, w: Walk): string[] {
+  if (w.followLinks) {
+    const real = realPath(dir);
+    if (real === null || w.walked.has(real)) return []; // reached before, through a link
+    w.walked.add(real);
+  }
   const out: string[] = [];
   const names = fs.readdirSync(dir).filter((n) => !n.startsWith('.')).sort();
   for (const name of names) {
     const p = path.join(dir, name);
-    let st: fs.Stats;
+    let lst: fs.Stats;
     try {
-      st = fs.statSync(p); // follows symbolic links; a dangling link is ignored
+      lst = fs.lstatSync(p);
     } catch {
-      continue;
+      continue; // removed while listing
     }
-    if (st.isDirectory()) out.push(...walkFiles(p));
-    else if (st.isFile()) out.push(p);
+    if (lst.isDirectory()) {
+      out.push(...walkFiles(p, w));
+    } else if (lst.isFile()) {
+      out.push(p);
+    } else if (lst.isSymbolicLink()) {
+      let st: fs.Stats | null = null;
+      try {
+        st = fs.statSync(p);
+      } catch {
+        // dangling (or a link loop): listed, so the loader names it when it cannot read it
+      }
+      if (!st) out.push(p);
+      else if (st.isFile()) out.push(p);
+      else if (st.isDirectory()) {
+        const real = w.followLinks ? realPath(p) : null;
+        // A link to the class folder or above it is a loop: it would walk the class again.
+        if (real === null || inside(w.classReal, real) || w.walked.has(real)) w.skippedLinks.push(p);
+        else out.push(...walkFiles(p, w));
+      }
+      // links to anything else (devices, pipes) are not images and could block a read
+    }
   }
   return out;
 }
 
 /** Lists the classes and files of a directory dataset; throws {@link DatasetError}. */
-export function listDirectory(dir: string, opts: { classes?: readonly string[] } = {}): DirectoryListing {
+export function listDirectory(dir: string, opts: ListOptions = {}): DirectoryListing {
   const root = path.resolve(dir);
   if (!fs.existsSync(root)) {
     throw new DatasetError(
@@ -93,12 +159,13 @@ export function listDirectory(dir: string, opts: { classes?: readonly string[] }
   }
   const classIndices: Record<string, number> = {};
   const files: ImageFile[] = [];
+  const skipped: string[] = [];
   classNames.forEach((name, label) => {
     classIndices[name] = label;
     const cdir = path.join(root, name);
-    const found = walkFiles(cdir);
+    const found = walkFiles(cdir, { followLinks: opts.followLinks ?? false, classReal: realPath(cdir) ?? cdir, walked: new Set(), skippedLinks: skipped });
     if (found.length === 0) throw new DatasetError(`Class folder ${cdir} is empty (class '${name}' has no files)`);
     for (const p of found) files.push({ path: p, relPath: path.relative(root, p), label });
   });
-  return { dir: root, classNames, classIndices, files };
+  return { dir: root, classNames, classIndices, files, skippedLinks: skipped.map((p) => path.relative(root, p)) };
 }

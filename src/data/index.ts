@@ -7,8 +7,8 @@ export {
   type AugmentOptions, type PcaNoiseOptions, type TransformParams, composeTransform, identityTransform, imageRng,
   isRandom, kerasTransformMatrix, outputSize, pcaColorShift, renderImage, sampleTransform, validateAugmentOptions,
 } from './augment.js';
-export { type DecodeOptions, type ImageFormat, ImageDecodeError, applyExifOrientation, decodeImage, decodeJpeg, decodePng, readExifOrientation, sniffImageFormat } from './decode.js';
-export { DatasetError, type DirectoryListing, type ImageFile, listDirectory } from './directory.js';
+export { type DecodeOptions, type ImageFormat, ImageDecodeError, applyExifOrientation, checkDeclaredSize, DEFAULT_MAX_PIXELS, decodeImage, defaultMaxPixels, decodeJpeg, decodePng, readExifOrientation, readImageSize, sniffImageFormat } from './decode.js';
+export { DatasetError, type DirectoryListing, type ImageFile, type ListOptions, listDirectory } from './directory.js';
 export { type FloatRgbImage, type RgbImage, cropImage, flipHorizontal, tenCropOrigins, tenCrops } from './image.js';
 export { prepareKaggleSplit, type KaggleSplitOptions, type KaggleSplitResult } from './kaggle.js';
 export {

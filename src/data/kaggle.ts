@@ -16,13 +16,16 @@ import { DatasetError } from './directory.js';
 export interface KaggleSplitOptions {
   /** Kaggle's extracted `train` folder. */
   src: string;
-  /** Output folder. */
+  /** Output folder (the dataset folder `npm run train -- --data` then takes). */
   out: string;
   /** Images per class for each split (default 1000 / 500 / 500). */
   train?: number;
   validation?: number;
   test?: number;
-  /** Replace existing train / validation / test folders under `out`. */
+  /**
+   * Replace existing train / validation / test folders under `out` — never one that is, or
+   * holds, `src` (that is refused before anything is removed).
+   */
   force?: boolean;
   onProgress?: (done: number, total: number) => void;
 }
@@ -36,6 +39,22 @@ export interface KaggleSplitResult {
 }
 
 const PATTERN = /^(cat|dog)\.(\d+)\.jpe?g$/i;
+
+/**
+ * Throws when removing `victim` would remove `src`: the same folder or one above it. Real paths
+ * are compared, so a symbolic link anywhere on either path (a `train` link to the download, a
+ * source reached through a linked parent) is seen through.
+ */
+function refuseToDeleteSource(victim: string, src: string): void {
+  const v = fs.realpathSync(victim);
+  const s = fs.realpathSync(src);
+  if (s === v || s.startsWith(v.endsWith(path.sep) ? v : v + path.sep)) {
+    const what = s === v ? 'is' : 'contains';
+    throw new DatasetError(
+      `refusing to replace ${victim}: it ${what} the source folder ${src}${v !== victim ? ` (through ${v})` : ''}; choose another --dest`,
+    );
+  }
+}
 
 export function prepareKaggleSplit(opts: KaggleSplitOptions): KaggleSplitResult {
   const src = path.resolve(opts.src);
@@ -67,6 +86,8 @@ export function prepareKaggleSplit(opts: KaggleSplitOptions): KaggleSplitResult 
     if (!opts.force) {
       throw new DatasetError(`${out} already holds ${existing.join(', ')}; pass --force to replace them`);
     }
+    // Check every folder before removing any: none may be, or hold, the source.
+    for (const s of existing) refuseToDeleteSource(path.join(out, s), src);
     for (const s of existing) fs.rmSync(path.join(out, s), { recursive: true, force: true });
   }
   const counts = {} as KaggleSplitResult['counts'];

@@ -1,7 +1,9 @@
 /**
  * Named tensor state ↔ safetensors bytes. Used for model weights (with batch-norm moving
  * statistics) and optimizer state. Loading checks names, shapes and dtypes and says exactly
- * what does not match; a damaged file is refused by the decoder.
+ * what does not match; a damaged file is refused by the decoder; and a tensor holding NaN or
+ * ±Infinity is refused by name (such weights can only predict NaN, and such optimizer state
+ * only train to NaN).
  */
 import { decodeSafetensors, encodeSafetensors, type SafetensorsInputTensor } from '../io/safetensors.js';
 import type { Tensor } from '../autograd/tensor.js';
@@ -15,6 +17,25 @@ export async function encodeState(tensors: Record<string, Tensor>, metadata: Rec
 }
 
 export class StateMismatchError extends Error {}
+
+/** "tensor 'x': 3 NaN, 1 +Infinity of 120 values (first at index 7)", or null when all are finite. */
+function describeNonFinite(name: string, data: Float32Array): string | null {
+  let nan = 0;
+  let pos = 0;
+  let neg = 0;
+  let first = -1;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    if (v - v === 0) continue; // finite (NaN − NaN and ∞ − ∞ are NaN)
+    if (first < 0) first = i;
+    if (v !== v) nan++;
+    else if (v > 0) pos++;
+    else neg++;
+  }
+  if (first < 0) return null;
+  const kinds = [nan && `${nan} NaN`, pos && `${pos} +Infinity`, neg && `${neg} -Infinity`].filter(Boolean).join(', ');
+  return `tensor '${name}': ${kinds} of ${data.length} values (first at index ${first})`;
+}
 
 /**
  * Writes the tensors of a safetensors file into `targets` (same names). Every target must be
@@ -52,6 +73,12 @@ export function decodeStateInto(
   }
   if (problems.length > 0) {
     throw new StateMismatchError(`${what} does not match the model:\n  - ${problems.join('\n  - ')}`);
+  }
+  const nonFinite = Object.keys(targets)
+    .map((name) => describeNonFinite(name, file.tensors[name]!.data as Float32Array))
+    .filter((d): d is string => d !== null);
+  if (nonFinite.length > 0) {
+    throw new StateMismatchError(`${what} holds non-finite values, in ${nonFinite.join('; ')} (retrain, or use an earlier checkpoint)`);
   }
   for (const [name, t] of Object.entries(targets)) {
     t.write(file.tensors[name]!.data as Float32Array);

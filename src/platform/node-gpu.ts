@@ -8,6 +8,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { GpuContext, GpuError } from '../kernels/context.js';
 import { acquireContext, NO_ADAPTER_HELP } from '../kernels/acquire.js';
+import { DAWN_LIMIT_NOTICES, prepareStderrFilter, withStderrFiltered } from './native-stderr.js';
 
 // Keep the object create() returns referenced for the whole process: if the garbage
 // collector takes it, Dawn later crashes at random (see DESIGN.md).
@@ -50,8 +51,19 @@ export async function createNodeContext(opts: { powerPreference?: GPUPowerPrefer
     Object.assign(globalThis, mod.globals);
     dawnGpu = mod.create([]);
   }
+  await prepareStderrFilter();
+  const gpu = dawnGpu;
+  // Dawn prints two notices about limits it clamps, from C++, while it finds the adapter
+  // (native-stderr.ts): that synchronous call runs with stderr filtered.
+  const quiet = {
+    requestAdapter: (o?: GPURequestAdapterOptions) => withStderrFiltered(DAWN_LIMIT_NOTICES, () => gpu.requestAdapter(o)),
+    getPreferredCanvasFormat: () => gpu.getPreferredCanvasFormat(),
+    get wgslLanguageFeatures() {
+      return gpu.wgslLanguageFeatures;
+    },
+  } as unknown as GPU;
   try {
-    return await acquireContext(dawnGpu, opts);
+    return await acquireContext(quiet, opts);
   } catch (e) {
     if (e instanceof GpuError && e.message.includes(NO_ADAPTER_HELP.slice(0, 20))) {
       throw new GpuUnavailableError(e.message);

@@ -19,7 +19,7 @@
  * - Resizing, cropping and rescaling: src/data/preprocess.ts's inputsFor (src/data/resize.ts's
  *   PIL-exact nearest/bilinear), bundled as is.
  */
-import { decodeImage, decodeJpeg, ImageDecodeError, sniffImageFormat } from '../../src/data/decode.js';
+import { checkDeclaredSize, decodeImage, decodeJpeg, ImageDecodeError, sniffImageFormat } from '../../src/data/decode.js';
 import type { RgbImage } from '../../src/data/image.js';
 import type { Preprocessing } from '../../src/nn/manifest.js';
 import { inputsFor } from '../../src/data/preprocess.js';
@@ -79,6 +79,7 @@ function readBitmapWithCanvas(bitmap: ImageBitmap): RgbImage {
 }
 
 async function decodePngInBrowser(bytes: Uint8Array, device?: GPUDevice): Promise<RgbImage> {
+  checkDeclaredSize(bytes); // a decompression bomb is refused before the browser allocates it
   let bitmap: ImageBitmap;
   try {
     bitmap = await createImageBitmap(new Blob([bytes as BlobPart], { type: 'image/png' }), {
