@@ -17,6 +17,7 @@ import { openTrainingData } from './lib/data.js';
 import { progress, type Progress } from './lib/progress.js';
 import { plotTrainingHistory } from '../src/io/plot.js';
 import { writeFileAtomic } from '../src/io/atomic-write.js';
+import { openCsvLog } from './lib/csv-log.js';
 
 function num(name: string) {
   return (v: string): number => {
@@ -76,7 +77,8 @@ export function trainCommand(): Command {
     .option('--out <dir>', 'output folder (model, checkpoints, history, curves)', 'runs/latest')
     .option('--resume', 'continue the run in --out from its last checkpoint (same options, state and data order)', false)
     .option('--workers <n>', 'image decoding worker threads (default: the number of cores)', int('workers'))
-    .option('--quiet', 'no progress bar; one line per epoch', false);
+    .option('--quiet', 'no progress bar; one line per epoch', false)
+    .option('--csv <file>', "append one row per epoch to this CSV file (Keras's CSVLogger: epoch,accuracy,loss,lr,val_accuracy,val_loss)");
 }
 
 type Opts = ReturnType<ReturnType<typeof trainCommand>['opts']> & Record<string, any>;
@@ -113,6 +115,7 @@ async function main(): Promise<number> {
     o.data = o.data ?? process.env.ALEXNET_DATA;
   }
 
+  const csvLog = o.csv ? openCsvLog(o.csv) : null;
   const ctx = await createNodeContext();
   if (process.env.ALEXNET_GPU_DEBUG) ctx.debug = true;
   console.log(`GPU: ${ctx.info.adapter}`);
@@ -237,6 +240,7 @@ async function main(): Promise<number> {
             bar?.update(p.step, `loss: ${p.loss.toFixed(4)} - accuracy: ${p.accuracy.toFixed(4)} - ${p.imagesPerSecond.toFixed(1)} img/s`),
           onValidationBegin: () => bar?.update(stepsPerEpoch, 'validating...'),
           onEpochEnd: (_e, _logs, summary) => {
+            csvLog?.onEpochEnd(_e, _logs);
             bar?.stop();
             bar = null;
             console.log(summary);
