@@ -6,11 +6,11 @@
  * from an unrelated folder, its output checked.
  */
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleForBrowser } from './bundle.js';
 
 const exec = promisify(execFile);
@@ -23,8 +23,10 @@ let packed: { filename: string; files: { path: string }[] };
 
 /** Runs a command, returning its output; a failure shows everything it printed. */
 async function sh(cmd: string, args: string[], cwd: string, timeout = 240_000): Promise<{ stdout: string; stderr: string }> {
+  // TMPDIR inside the test's folder: what the examples write to their temporary folders goes with it.
+  const env = { ...process.env, FORCE_COLOR: '0', npm_config_update_notifier: 'false', TMPDIR: join(work, 'tmp') };
   try {
-    return await exec(cmd, args, { cwd, timeout, maxBuffer: 64 << 20, env: { ...process.env, FORCE_COLOR: '0', npm_config_update_notifier: 'false' } });
+    return await exec(cmd, args, { cwd, timeout, maxBuffer: 64 << 20, env });
   } catch (e) {
     const x = e as Error & { stdout?: string; stderr?: string };
     throw new Error(`${cmd} ${args.join(' ')} failed: ${x.message}\n${x.stdout ?? ''}\n${x.stderr ?? ''}`);
@@ -33,6 +35,7 @@ async function sh(cmd: string, args: string[], cwd: string, timeout = 240_000): 
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'pack-'));
+  mkdirSync(join(work, 'tmp'));
   const { stdout } = await sh('npm', ['pack', '--json', '--pack-destination', work], root);
   packed = JSON.parse(stdout)[0];
   project = join(work, 'project');
@@ -42,6 +45,9 @@ beforeAll(async () => {
   await sh('npm', ['install', join(work, packed.filename), '--prefer-offline', '--no-audit', '--no-fund'], project);
   for (const f of EXAMPLES) copyFileSync(join(root, 'examples', f), join(project, f));
 }, 300_000);
+
+// The installed project is large (Dawn's binaries for every platform): do not leave it behind.
+afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('npm pack', () => {
   it('ships compiled JavaScript, declarations, the examples and the API guide, not the sources', () => {
@@ -110,7 +116,7 @@ export async function main(): Promise<number> {
 });
 
 describe('examples, run with no arguments from another folder', () => {
-  const elsewhere = () => mkdtempSync(join(tmpdir(), 'anywhere-'));
+  const elsewhere = () => mkdtempSync(join(work, 'anywhere-'));
 
   it('train-image-folder.mjs trains on an image folder, logs each epoch and saves the model', async () => {
     expect(EXAMPLES).toContain('train-image-folder.mjs');
