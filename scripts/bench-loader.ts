@@ -17,7 +17,8 @@ import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { packageVersion } from './lib/version.js';
 import type { AugmentOptions } from '../src/data/augment.js';
 import { flowFromDirectory } from '../src/data/loader.js';
 import { catsAndDogsDir } from '../src/data/paths.js';
@@ -180,10 +181,12 @@ async function main(): Promise<void> {
   };
   const o = new Command()
     .name('bench-loader')
+    .version(packageVersion())
     .description('Images per second of the data loader alone (augmented batches), first epoch vs cached epochs.')
     .option('--dir <dir>', 'data folder with class sub-folders (default: ../shared/datasets/cats_and_dogs/train, else the synthetic set)')
     .option('--synthetic', 'use the synthetic train split', false)
-    .option('--size <px>', 'square target size', int, 224)
+    .option('--image-size <px>', 'square target size', int, 224)
+    .addOption(new Option('--size <px>').argParser(int).hideHelp())
     .option('--batch-size <n>', 'batch size', int, 8)
     .option('--epochs <n>', 'cached epochs to time after the first', int, 2)
     .option('--workers <n>', 'worker threads', int, defaultWorkerCount())
@@ -193,11 +196,11 @@ async function main(): Promise<void> {
     .option('--json <file>', 'also write the result as JSON')
     .showHelpAfterError()
     .parse()
-    .opts<{ dir?: string; synthetic: boolean; size: number; batchSize: number; epochs: number; workers: number; prefetch: number; interpolation: Interpolation; augment: boolean; json?: string }>();
+    .opts<{ dir?: string; synthetic: boolean; imageSize: number; size?: number; batchSize: number; epochs: number; workers: number; prefetch: number; interpolation: Interpolation; augment: boolean; json?: string }>();
   const dir = o.synthetic ? path.join(await ensureSyntheticDataset({ log: console.log }), 'train') : o.dir;
   const r = await benchLoader({
     dir,
-    size: o.size,
+    size: o.size ?? o.imageSize,
     batchSize: o.batchSize,
     epochs: o.epochs,
     workers: o.workers,

@@ -26,6 +26,7 @@ import type { GpuContext } from '../src/kernels/context.js';
 import { binary, unary } from '../src/kernels/elementwise/elementwise.js';
 import { reduceMiddle } from '../src/kernels/reduce/reduce.js';
 import { createNodeContext, runMain, UserError } from '../src/platform/node-gpu.js';
+import { packageVersion } from './lib/version.js';
 import { measureCeilings } from './bench/ceilings.js';
 import { DEFAULT_GEMM_SHAPES, benchGemm, parseGemmShapes, parseGemmVariants } from './bench/gemm.js';
 import {
@@ -56,8 +57,11 @@ interface Opts {
   gemmVariant: string;
   gemmSizes?: string;
   elements: number;
-  batch: number;
-  sizes: number[];
+  batchSize: number;
+  imageSize: number[];
+  /** Old names of batchSize and imageSize, still accepted (hidden from --help). */
+  batch?: number;
+  sizes?: number[];
   timer: 'auto' | 'gpu' | 'wall';
   cpuTime: boolean;
   quietMain: boolean;
@@ -78,6 +82,20 @@ function nonNegativeInt(v: string): number {
   return n;
 }
 
+function sizeList(v: string): number[] {
+  return v.split(',').map((s) => positiveInt(s));
+}
+
+/** Parses bench's options; the old --batch and --sizes stand in for --batch-size and --image-size. */
+export function parseBenchOptions(argv: readonly string[] = process.argv): Opts {
+  const o = benchCommand().parse(argv as string[]).opts<Opts>();
+  if (o.batch !== undefined) o.batchSize = o.batch;
+  if (o.sizes !== undefined) o.imageSize = o.sizes;
+  delete o.batch;
+  delete o.sizes;
+  return o;
+}
+
 function list<T extends string>(allowed: readonly T[]) {
   return (v: string): T[] => {
     const out = v.split(',').map((s) => s.trim()).filter(Boolean);
@@ -88,6 +106,7 @@ function list<T extends string>(allowed: readonly T[]) {
 
 export function benchCommand(): Command {
   return new Command('bench')
+    .version(packageVersion())
     .description(
       "Benchmark this engine's kernels on the machine's WebGPU adapter: median time, spread, rate and share of " +
         'the ceilings (peak FMA, copy bandwidth) measured in the same run.',
@@ -104,12 +123,14 @@ export function benchCommand(): Command {
     )
     .option('--gemm-sizes <list>', 'GEMM shapes MxNxK[nn|nt|tn|tt], comma-separated (default: 1024x1024x1024 and conv1 lowered, 23328x48x363)')
     .option('--elements <n>', 'tensor size (floats) for the element-wise, reduce and copy rows', positiveInt, 1 << 24)
-    .option('--batch <n>', 'batch for the conv, layers and step rows', positiveInt, 8)
+    .option('--batch-size <n>', 'batch for the conv, layers and step rows', positiveInt, 8)
+    .addOption(new Option('--batch <n>').argParser(positiveInt).hideHelp())
     .addOption(
-      new Option('--sizes <list>', 'image sizes for the conv, step and loader rows')
-        .argParser((v) => v.split(',').map((s) => positiveInt(s)))
+      new Option('--image-size <list>', 'image sizes (comma-separated) for the conv, step and loader rows')
+        .argParser(sizeList)
         .default([224, 112], '224,112'),
     )
+    .addOption(new Option('--sizes <list>').argParser(sizeList).hideHelp())
     .addOption(new Option('--timer <kind>', 'gpu: timestamp queries; wall: clock around a sync; auto: gpu when available').choices(['auto', 'gpu', 'wall']).default('auto'))
     .option('--cpu-time', "add each row's CPU time of the driver's worker threads (lavapipe; Linux), robust to other load; GEMM speed-ups then use it", false)
     .option(
@@ -197,8 +218,8 @@ type TfjsModule = typeof import('./bench/tfjs.js');
 
 async function benchConvGroup(ctx: GpuContext, m: ConvModule, o: Opts, ceilings: Ceilings): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
-  for (const size of o.sizes) {
-    for (const c of m.convBenchCases(o.batch, size)) {
+  for (const size of o.imageSize) {
+    for (const c of m.convBenchCases(o.batchSize, size)) {
       for (const pass of ['forward', 'backwardData', 'backwardWeights'] as const) {
         // One launch per round, `reps` rounds: one sample per rep, like the other rows.
         const { ms, flops } = await m.benchConv(ctx, c, pass, 1, o.reps);
@@ -222,10 +243,10 @@ async function benchLayersGroup(ctx: GpuContext, m: LayersModule, o: Opts, ceili
 
 async function benchStepGroup(ctx: GpuContext, m: StepModule, o: Opts): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
-  for (const size of o.sizes) {
+  for (const size of o.imageSize) {
     // The trainer learns its step time over a few steps (it sleeps rather than spin while the
     // GPU works): warm up at least 6 steps so the rows show the steady state.
-    for (const r of await m.benchStep(ctx, { batch: o.batch, size, reps: o.reps, warmup: Math.max(6, o.warmup) })) {
+    for (const r of await m.benchStep(ctx, { batch: o.batchSize, size, reps: o.reps, warmup: Math.max(6, o.warmup) })) {
       rows.push(
         makeRow({
           group: 'step',
@@ -243,8 +264,8 @@ async function benchStepGroup(ctx: GpuContext, m: StepModule, o: Opts): Promise<
 }
 
 async function benchLoaderGroup(m: LoaderModule, o: Opts): Promise<BenchRow[]> {
-  const size = o.sizes[0]!;
-  const r = await m.benchLoader({ size, batchSize: o.batch, epochs: Math.max(1, Math.min(o.reps, 3)) });
+  const size = o.imageSize[0]!;
+  const r = await m.benchLoader({ size, batchSize: o.batchSize, epochs: Math.max(1, Math.min(o.reps, 3)) });
   return [
     makeRow({
       group: 'loader',
@@ -261,20 +282,20 @@ async function benchLoaderGroup(m: LoaderModule, o: Opts): Promise<BenchRow[]> {
 async function benchTfjsGroup(m: TfjsModule, o: Opts): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   const backend = o.tfjsBackend as Parameters<TfjsModule['benchTfjsStep']>[0]['backend'];
-  for (const size of o.sizes) {
-    const r = await m.benchTfjsStep({ backend, batch: o.batch, size, reps: o.reps, warmup: Math.max(1, o.warmup) });
+  for (const size of o.imageSize) {
+    const r = await m.benchTfjsStep({ backend, batch: o.batchSize, size, reps: o.reps, warmup: Math.max(1, o.warmup) });
     for (const [kernel, ms] of [
       ['tfjs training step', r.trainMs],
       ['tfjs inference', r.inferMs],
     ] as const) {
-      rows.push(makeRow({ group: 'tfjs', kernel, shape: `tutorial b${o.batch} ${size}×${size}`, variant: r.backend, timer: 'wall', ms, images: o.batch }));
+      rows.push(makeRow({ group: 'tfjs', kernel, shape: `tutorial b${o.batchSize} ${size}×${size}`, variant: r.backend, timer: 'wall', ms, images: o.batchSize }));
     }
   }
   return rows;
 }
 
 async function main(): Promise<void> {
-  const o = benchCommand().parse().opts<Opts>();
+  const o = parseBenchOptions();
   let gemmShapes;
   let gemmVariants;
   try {
@@ -353,8 +374,8 @@ async function main(): Promise<void> {
   let comparison: unknown = undefined;
   if (o.compare === 'tfjs') {
     const { compareWithTfjs } = await import('./bench/compare.js');
-    console.log(`\ncompare: tutorial AlexNet, batch ${o.batch}, ${o.sizes[0]}×${o.sizes[0]}, ours vs TensorFlow.js (${o.compareBackend})`);
-    comparison = await compareWithTfjs(ctx, { batch: o.batch, size: o.sizes[0]!, reps: Math.max(2, Math.min(o.reps, 5)), backends: o.compareBackend.split(',') });
+    console.log(`\ncompare: tutorial AlexNet, batch ${o.batchSize}, ${o.imageSize[0]}×${o.imageSize[0]}, ours vs TensorFlow.js (${o.compareBackend})`);
+    comparison = await compareWithTfjs(ctx, { batch: o.batchSize, size: o.imageSize[0]!, reps: Math.max(2, Math.min(o.reps, 5)), backends: o.compareBackend.split(',') });
   }
   if (o.json) {
     const report: BenchReport = {

@@ -2,11 +2,12 @@
  * Generates the synthetic two-class dataset (circles vs squares, JPEG) used by the default
  * training run and the tests. Idempotent: does nothing when a matching one exists.
  *
- *   npx tsx scripts/make-synthetic.ts [--dir datasets/synthetic] [--seed 1234] [--size 96]
+ *   npx tsx scripts/make-synthetic.ts [--dir datasets/synthetic] [--seed 1234] [--image-size 96]
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { SYNTHETIC_DEFAULTS, makeSyntheticDataset } from '../src/data/synthetic.js';
 import { syntheticDir } from '../src/data/paths.js';
+import { packageVersion } from './lib/version.js';
 
 function int(v: string): number {
   const n = Number(v);
@@ -17,10 +18,12 @@ function int(v: string): number {
 const d = SYNTHETIC_DEFAULTS;
 const o = new Command()
   .name('make-synthetic')
+  .version(packageVersion())
   .description('Generate the synthetic circles-vs-squares dataset (deterministic in --seed).')
   .option('--dir <dir>', 'output folder', syntheticDir())
   .option('--seed <n>', 'seed', int, d.seed)
-  .option('--size <px>', 'image side in pixels', int, d.size)
+  .option('--image-size <px>', 'image side in pixels', int, d.size)
+  .addOption(new Option('--size <px>').argParser(int).hideHelp())
   .option('--train <n>', 'training images per class', int, d.perClass.train)
   .option('--validation <n>', 'validation images per class', int, d.perClass.validation)
   .option('--test <n>', 'test images per class', int, d.perClass.test)
@@ -28,12 +31,12 @@ const o = new Command()
   .option('--force', 'regenerate even if a matching dataset exists', false)
   .showHelpAfterError()
   .parse()
-  .opts<{ dir: string; seed: number; size: number; train: number; validation: number; test: number; quality: number; force: boolean }>();
+  .opts<{ dir: string; seed: number; imageSize: number; size?: number; train: number; validation: number; test: number; quality: number; force: boolean }>();
 
 try {
   const t0 = performance.now();
   const r = await makeSyntheticDataset({
-    dir: o.dir, seed: o.seed, size: o.size, quality: o.quality, force: o.force,
+    dir: o.dir, seed: o.seed, size: o.size ?? o.imageSize, quality: o.quality, force: o.force,
     perClass: { train: o.train, validation: o.validation, test: o.test },
   });
   const m = r.manifest;

@@ -2,6 +2,7 @@
  * npm run predict -- --model DIR IMAGE... — the class name and probability of each image,
  * one line each. An unreadable image is reported on its own line; the rest still answer.
  */
+import { packageVersion } from './lib/version.js';
 import { Command } from 'commander';
 import { UserError, createNodeContext, runMain } from '../src/platform/node-gpu.js';
 import { Trainer } from '../src/nn/trainer.js';
@@ -11,8 +12,9 @@ import { nonFiniteOutput, openModel } from './lib/model.js';
 
 async function main(): Promise<number> {
   const cmd = new Command('predict')
+    .version(packageVersion())
     .description('Classify images with a model saved by npm run train.')
-    .requiredOption('--model <dir>', 'model folder (e.g. runs/latest/best)')
+    .requiredOption('--model <dir>', 'model folder (e.g. runs/latest/best) (required)')
     .option('--ten-crop', 'average the predictions of 10 crops (corners, centre and mirrors)', false)
     .option('--json', 'print one JSON object per image', false)
     .argument('<images...>', 'image files (JPEG or PNG)')

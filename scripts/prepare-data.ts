@@ -10,6 +10,7 @@
  * `--force` replaces existing split folders, but never one that is or holds the source.
  * (The project's tests and benchmarks use the ready-made split in ../shared/datasets instead.)
  */
+import { packageVersion } from './lib/version.js';
 import { Command, InvalidArgumentError } from 'commander';
 import { prepareKaggleSplit } from '../src/data/kaggle.js';
 
@@ -22,9 +23,10 @@ function count(v: string): number {
 }
 
 const program = new Command()
+  .version(packageVersion())
   .name('prepare-data')
   .description("Split Kaggle's Dogs vs. Cats train folder into train / validation / test folders (copies files).")
-  .requiredOption('--src <dir>', "Kaggle's extracted train folder (cat.0.jpg … dog.12499.jpg)")
+  .requiredOption('--src <dir>', "Kaggle's extracted train folder (cat.0.jpg … dog.12499.jpg) (required)")
   .option('--dest <dir>', 'dataset folder to create (then: npm run train -- --data DIR)', DEFAULT_DEST)
   .option('--out <dir>', 'old name of --dest (deprecated)')
   .option('--train <n>', 'training images per class', count, 1000)

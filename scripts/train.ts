@@ -20,6 +20,7 @@ import { writeFileAtomic } from '../src/io/atomic-write.js';
 import { checkBatchFits, checkOptions, parseSaveFreq, recordedOptions, resolveOptions, trainCommand } from './lib/train-options.js';
 import { installInterruptHandler } from './lib/interrupt.js';
 import { acquireRunLock } from './lib/run-lock.js';
+import { openCsvLog } from './lib/csv-log.js';
 
 async function main(): Promise<number> {
   // From the first moment: a Ctrl-C before training starts exits at once, saying so; during
@@ -54,6 +55,7 @@ async function main(): Promise<number> {
   }
   // One run per output folder, held until this process exits.
   acquireRunLock(out);
+  const csvLog = o.csv ? openCsvLog(o.csv) : null;
 
   const ctx = await createNodeContext();
   if (process.env.ALEXNET_GPU_DEBUG) ctx.debug = true;
@@ -86,6 +88,7 @@ async function main(): Promise<number> {
     categorical: o.model === 'paper',
     validationAugment: o.validationAugment,
     validationShuffle: o.validationShuffle,
+    followLinks: o.followLinks,
     log: (m: string) => console.log(m),
   });
 
@@ -184,6 +187,7 @@ async function main(): Promise<number> {
             bar?.update(p.step, `loss: ${p.loss.toFixed(4)} - accuracy: ${p.accuracy.toFixed(4)} - ${p.imagesPerSecond.toFixed(1)} img/s`),
           onValidationBegin: () => bar?.update(stepsPerEpoch, 'validating...'),
           onEpochEnd: (_e, _logs, summary) => {
+            csvLog?.onEpochEnd(_e, _logs);
             bar?.stop();
             bar = null;
             console.log(summary);

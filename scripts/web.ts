@@ -13,6 +13,7 @@
  * The build folder is --build-dir (--out, its old name, still works): train's --out is a run
  * folder, and a model folder is what this command's --model takes.
  */
+import { packageVersion } from './lib/version.js';
 import { Command, InvalidArgumentError } from 'commander';
 import { relative } from 'node:path';
 import { buildPage, DEFAULT_OUT } from '../web/server/build.js';
@@ -26,6 +27,7 @@ function port(v: string): number {
 
 async function main(): Promise<number> {
   const cmd = new Command('web')
+    .version(packageVersion())
     .description('Build the WebGPU page (classify and fine-tune in the browser) and serve it on localhost.')
     .option('--port <n>', 'port to serve on (0 = any free port)', port, 8080)
     .option('--host <addr>', 'address to listen on (WebGPU needs https or localhost, so keep the default unless behind https)', '127.0.0.1')

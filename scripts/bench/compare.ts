@@ -8,12 +8,13 @@
  * the median over rounds.
  *
  * Runnable alone:
- *   npx tsx scripts/bench/compare.ts [--size 224] [--batch 8] [--reps 3] [--backend webgpu,wasm]
+ *   npx tsx scripts/bench/compare.ts [--image-size 224] [--batch-size 8] [--reps 3] [--backend webgpu,wasm]
  */
 import type { GpuContext } from '../../src/kernels/context.js';
 import { benchStep } from './step.js';
 import { median } from './report.js';
 import { benchTfjsStep, TFJS_BACKENDS, type TfjsBackend } from './tfjs.js';
+import { BATCH_SIZE, IMAGE_SIZE, flagValue } from '../lib/args.js';
 
 export interface CompareRow {
   backend: string;
@@ -128,22 +129,21 @@ async function standalone(): Promise<void> {
   const { createNodeContext, runMain, UserError } = await import('../../src/platform/node-gpu.js');
   await runMain(async () => {
     const args = process.argv.slice(2);
-    const get = (k: string, d: string) => {
-      const i = args.indexOf(`--${k}`);
-      if (i < 0) return d;
-      const v = args[i + 1];
-      if (v === undefined || v.startsWith('--')) throw new UserError(`--${k} needs a value`);
+    const get = (names: readonly string[], d: string) => {
+      if (!names.some((k) => args.includes(`--${k}`))) return d;
+      const v = flagValue(args, names);
+      if (v === undefined || v.startsWith('--')) throw new UserError(`--${names[0]} needs a value`);
       return v;
     };
-    const num = (k: string, d: number) => {
-      const v = Number(get(k, String(d)));
-      if (!Number.isInteger(v) || v < 1) throw new UserError(`--${k} must be a positive integer`);
+    const num = (names: readonly string[], d: number) => {
+      const v = Number(get(names, String(d)));
+      if (!Number.isInteger(v) || v < 1) throw new UserError(`--${names[0]} must be a positive integer`);
       return v;
     };
-    const size = num('size', 224);
-    const batch = num('batch', 8);
-    const reps = num('reps', 3);
-    const backends = get('backend', 'webgpu,wasm').split(',').filter((s) => s);
+    const size = num(IMAGE_SIZE, 224);
+    const batch = num(BATCH_SIZE, 8);
+    const reps = num(['reps'], 3);
+    const backends = get(['backend'], 'webgpu,wasm').split(',').filter((s) => s);
     for (const b of backends) {
       if (!TFJS_BACKENDS.includes(b as TfjsBackend)) throw new UserError(`unknown tfjs backend '${b}' (choose from ${TFJS_BACKENDS.join(', ')})`);
     }

@@ -1,12 +1,13 @@
 /**
  * Where a training step's GPU time goes: times every dispatch of one step with timestamp
  * queries and prints the kernels grouped by op, with their share of the step.
- *   npx tsx scripts/bench/profile-step.ts [--size 224] [--batch 8] [--variant tutorial]
+ *   npx tsx scripts/bench/profile-step.ts [--image-size 224] [--batch-size 8] [--variant tutorial]
  */
 import { createNodeContext, runMain } from '../../src/platform/node-gpu.js';
 import { Adam } from '../../src/nn/optim.js';
 import { buildModel, type ModelVariant } from '../../src/nn/models.js';
 import { Trainer } from '../../src/nn/trainer.js';
+import { BATCH_SIZE, IMAGE_SIZE, flagValue } from '../lib/args.js';
 
 export async function profileStep(ctx: Awaited<ReturnType<typeof createNodeContext>>, o: { size: number; batch: number; variant: ModelVariant }) {
   const model = buildModel({ variant: o.variant, imageSize: o.size }).build(ctx, 1);
@@ -25,9 +26,9 @@ export async function profileStep(ctx: Awaited<ReturnType<typeof createNodeConte
 if (process.argv[1]?.endsWith('profile-step.ts')) {
   runMain(async () => {
     const args = process.argv.slice(2);
-    const get = (k: string, d: string) => (args.includes(`--${k}`) ? args[args.indexOf(`--${k}`) + 1]! : d);
+    const get = (names: readonly string[], d: string) => flagValue(args, names) ?? d;
     const ctx = await createNodeContext();
-    const rows = await profileStep(ctx, { size: Number(get('size', '224')), batch: Number(get('batch', '8')), variant: get('variant', 'tutorial') as ModelVariant });
+    const rows = await profileStep(ctx, { size: Number(get(IMAGE_SIZE, '224')), batch: Number(get(BATCH_SIZE, '8')), variant: get(['variant'], 'tutorial') as ModelVariant });
     const total = rows.reduce((s, r) => s + r.ms, 0);
     console.log(`adapter: ${ctx.info.adapter}\n${rows.length} dispatches, ${total.toFixed(1)} ms of GPU time in one training step\n`);
     const sorted = [...rows].sort((a, b) => b.ms - a.ms);

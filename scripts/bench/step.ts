@@ -1,13 +1,14 @@
 /**
  * Whole-network benchmark: one training step (forward, backward, Adam update, metrics
  * readback) and one inference pass of an AlexNet variant, in ms per step and images/s.
- * Runnable alone: npx tsx scripts/bench/step.ts [--size 224] [--batch 8] [--reps 5]
+ * Runnable alone: npx tsx scripts/bench/step.ts [--image-size 224] [--batch-size 8] [--reps 5]
  */
 import { Adam } from '../../src/nn/optim.js';
 import { buildModel, type ModelVariant } from '../../src/nn/models.js';
 import { Trainer } from '../../src/nn/trainer.js';
 import type { GpuContext } from '../../src/kernels/context.js';
 import { median, randomBatch } from './report.js';
+import { BATCH_SIZE, IMAGE_SIZE, flagValue } from '../lib/args.js';
 
 export interface StepBenchResult {
   name: string;
@@ -74,14 +75,14 @@ async function standalone(): Promise<void> {
   const { createNodeContext, runMain } = await import('../../src/platform/node-gpu.js');
   await runMain(async () => {
     const args = process.argv.slice(2);
-    const get = (k: string, d: number) => {
-      const i = args.indexOf(`--${k}`);
-      return i >= 0 ? Number(args[i + 1]) : d;
+    const get = (names: readonly string[], d: number) => {
+      const v = flagValue(args, names);
+      return v !== undefined ? Number(v) : d;
     };
     const ctx = await createNodeContext();
     console.log(`adapter: ${ctx.info.adapter}`);
-    for (const size of args.includes('--size') ? [get('size', 224)] : [224, 112]) {
-      for (const r of await benchStep(ctx, { size, batch: get('batch', 8), reps: get('reps', 5) })) {
+    for (const size of flagValue(args, IMAGE_SIZE) !== undefined ? [get(IMAGE_SIZE, 224)] : [224, 112]) {
+      for (const r of await benchStep(ctx, { size, batch: get(BATCH_SIZE, 8), reps: get(['reps'], 5) })) {
         console.log(
           `${r.name.padEnd(28)} ${r.size}x${r.size} b${r.batch}  median ${r.medianMs.toFixed(1).padStart(8)} ms  ` +
             `${r.imagesPerSecond.toFixed(1).padStart(7)} img/s  min ${Math.min(...r.ms).toFixed(1)} ms  new buffers ${r.buffersCreatedAfterWarmup}`,

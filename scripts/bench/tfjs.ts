@@ -6,10 +6,11 @@
  * TensorFlow.js is a devDependency used only here; nothing under src/ imports it. It is
  * loaded lazily (dynamic import) so that importing this module costs nothing until called.
  *
- * Runnable alone: npx tsx scripts/bench/tfjs.ts [--backend webgpu] [--size 224] [--batch 8] [--reps 3]
+ * Runnable alone: npx tsx scripts/bench/tfjs.ts [--backend webgpu] [--image-size 224] [--batch-size 8] [--reps 3]
  */
 import { median, randomBatch } from './report.js';
 import { createRequire } from 'node:module';
+import { BATCH_SIZE, IMAGE_SIZE, flagValue } from '../lib/args.js';
 
 export type TfjsBackend = 'webgpu' | 'wasm' | 'cpu';
 export const TFJS_BACKENDS: TfjsBackend[] = ['webgpu', 'wasm', 'cpu'];
@@ -235,16 +236,13 @@ export function tfjsNumTensors(): number {
 
 async function standalone(): Promise<void> {
   const args = process.argv.slice(2);
-  const get = (k: string, d: string) => {
-    const i = args.indexOf(`--${k}`);
-    return i >= 0 ? args[i + 1]! : d;
-  };
-  const size = Number(get('size', '224'));
-  const batch = Number(get('batch', '8'));
-  const reps = Number(get('reps', '3'));
+  const get = (names: readonly string[], d: string) => flagValue(args, names) ?? d;
+  const size = Number(get(IMAGE_SIZE, '224'));
+  const batch = Number(get(BATCH_SIZE, '8'));
+  const reps = Number(get(['reps'], '3'));
   let code = 0;
   try {
-    for (const backend of get('backend', 'webgpu').split(',') as TfjsBackend[]) {
+    for (const backend of get(['backend'], 'webgpu').split(',') as TfjsBackend[]) {
       if (!TFJS_BACKENDS.includes(backend)) throw new Error(`unknown tfjs backend '${backend}' (choose from ${TFJS_BACKENDS.join(', ')})`);
       const r = await benchTfjsStep({ backend, batch, size, reps });
       console.log(

@@ -31,6 +31,8 @@ export interface TrainingDataOptions {
   validationShuffle?: boolean;
   /** Validate on augmented images, as the tutorial's `train_datagen.flow_from_directory(validation_dir)`. */
   validationAugment?: boolean;
+  /** Enter symbolic links to folders inside class folders (Keras's follow_links). */
+  followLinks?: boolean;
   log: (msg: string) => void;
 }
 
@@ -85,6 +87,7 @@ export async function openTrainingData(o: TrainingDataOptions): Promise<Training
       seed: o.seed,
       augment,
       pool,
+      followLinks: o.followLinks,
       onWarning: (m) => o.log(`warning: ${m}`),
       onProgress: onProgress('train'),
     });
@@ -101,6 +104,7 @@ export async function openTrainingData(o: TrainingDataOptions): Promise<Training
         seed: o.seed,
         augment: { ...augment, pcaNoise: { ...pca, std: o.pcaNoise } },
         pool,
+        followLinks: o.followLinks,
         onWarning: () => {},
       });
     }
@@ -116,6 +120,7 @@ export async function openTrainingData(o: TrainingDataOptions): Promise<Training
         seed: validationSeed(o.seed),
         augment: o.validationAugment ? augment : { rescale: o.augment.rescale, ...(crop ? { centerCrop: crop } : {}) },
         pool,
+        followLinks: o.followLinks,
         onWarning: (m) => o.log(`warning: ${m}`),
         onProgress: onProgress('validation'),
       });

@@ -9,6 +9,7 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import { UserError } from '../../src/platform/node-gpu.js';
 import { buildModel, MODEL_VARIANTS, type ModelVariant } from '../../src/nn/models.js';
 import { OPTIMIZERS } from './optimizer.js';
+import { packageVersion } from './version.js';
 import { RECIPES, RECIPE_NAMES, recipeDefaults, type RecipeName, type RecipeSettings } from './recipes.js';
 
 function num(name: string) {
@@ -35,6 +36,7 @@ function int(name: string) {
 
 export function trainCommand(): Command {
   return new Command('train')
+    .version(packageVersion())
     .description('Train AlexNet (cats vs dogs by default) with the Keras tutorial\'s recipe on this WebGPU engine.')
     .option('--data <dir>', 'data folder with train/ and validation/ (one sub-folder per class); default: the synthetic set, generated on first use (env ALEXNET_DATA)')
     .addOption(
@@ -85,7 +87,9 @@ export function trainCommand(): Command {
     .option('--save-freq <when>', "mid-epoch checkpoints (Keras BackupAndRestore's save_freq): every N steps, every 90s / 5m / 1h, or 'epoch' (only at epoch ends)", '5m')
     .option('--resume', 'continue the run in --out from its last checkpoint (same options, state and data order)', false)
     .option('--workers <n>', 'image decoding worker threads (default: the number of cores)', int('workers'))
-    .option('--quiet', 'no progress bar; one line per epoch', false);
+    .option('--quiet', 'no progress bar; one line per epoch', false)
+    .option('--csv <file>', "append one row per epoch to this CSV file (Keras's CSVLogger: epoch,accuracy,loss,lr,val_accuracy,val_loss)")
+    .option('--follow-links', 'enter symbolic links to folders inside class folders (Keras: follow_links=False, the default here too)', false);
 }
 
 export type Opts = ReturnType<ReturnType<typeof trainCommand>['opts']> & Record<string, any>;
@@ -122,6 +126,7 @@ export function resolveOptions(cmd: Command, saved: Record<string, unknown> | nu
       workers: given.workers,
       epochs: fromCli('epochs') ? given.epochs : (saved.epochs as number),
       saveFreq: fromCli('saveFreq') ? given.saveFreq : (saved.saveFreq ?? given.saveFreq),
+      csv: fromCli('csv') ? given.csv : saved.csv,
       resume: true,
       out: given.out,
     };

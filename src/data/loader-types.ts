@@ -17,6 +17,8 @@ export interface FlowOptions {
   classMode?: ClassMode;
   /** Class sub-folders to use, in label order (default: all, sorted by name). */
   classes?: readonly string[];
+  /** Enter symbolic links to folders inside class folders (default false, as Keras's follow_links). */
+  followLinks?: boolean;
   /** Default 32 (Keras). */
   batchSize?: number;
   /** Shuffle every epoch (default true, as Keras). */

@@ -46,7 +46,7 @@ const DECODE_CHUNK = 8;
 
 /** Lists, decodes and caches a directory dataset; resolves when every image is in the cache. */
 export async function flowFromDirectory(dir: string, opts: FlowOptions = {}): Promise<BatchLoader> {
-  const listing = listDirectory(dir, { classes: opts.classes });
+  const listing = listDirectory(dir, { classes: opts.classes, followLinks: opts.followLinks });
   const [height, width] = pairSize(opts.targetSize ?? [256, 256]);
   if (!(Number.isInteger(height) && Number.isInteger(width) && height > 0 && width > 0)) {
     throw new Error(`targetSize must be positive integers, got ${height}x${width}`);

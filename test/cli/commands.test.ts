@@ -4,30 +4,15 @@
  * continues; bad input gets one clear line. (The non-finite-loss stop is tested at the fit
  * loop, test/nn/fit.test.ts.) Small images and few steps keep this quick.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureSyntheticDataset } from '../../src/data/synthetic.js';
+import { run } from './run.js';
 
-const root = resolve(__dirname, '../..');
 const SMALL = ['--image-size', '67', '--width', '0.125', '--batch-size', '4', '--quiet'];
-
-function run(script: string, args: string[], opts: { onOutput?: (s: string, child: ReturnType<typeof spawn>) => void; env?: Record<string, string> } = {}): Promise<{ code: number | null; out: string }> {
-  return new Promise((res) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'scripts', script), ...args], { cwd: root, env: { ...process.env, FORCE_COLOR: '0', ...opts.env } });
-    let out = '';
-    const on = (d: Buffer) => {
-      out += d.toString();
-      opts.onOutput?.(out, child);
-    };
-    child.stdout.on('data', on);
-    child.stderr.on('data', on);
-    child.on('close', (code) => res({ code, out }));
-  });
-}
 
 let data: string;
 beforeAll(async () => {
