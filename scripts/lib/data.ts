@@ -12,6 +12,7 @@ import { computeRgbPca } from '../../src/data/pca.js';
 import { WorkerPool, defaultWorkerCount } from '../../src/data/pool.js';
 import { ensureSyntheticDataset } from '../../src/data/synthetic.js';
 import { hashSeed } from '../../src/data/prng.js';
+import { trainingStream, validationSet } from '../../src/data/streams.js';
 import type { BatchSet, BatchStream } from '../../src/nn/fit.js';
 import { UserError } from '../../src/platform/node-gpu.js';
 
@@ -129,27 +130,9 @@ export async function openTrainingData(o: TrainingDataOptions): Promise<Training
     }
     const nb = train.numBatchesPerEpoch;
     const trainLoader = train;
-    const stream: BatchStream = {
-      seek(globalBatch: number) {
-        trainLoader.restore({ seed: trainLoader.seed, epoch: Math.floor(globalBatch / nb), step: globalBatch % nb, size: trainLoader.size });
-      },
-      async next() {
-        const b = await trainLoader.nextBatch();
-        return { x: b.x, y: b.y, batchSize: b.shape[0], indices: b.indices };
-      },
-    };
     const valLoader = val;
-    const validation: BatchSet | null = valLoader
-      ? {
-          batches: () => valLoader.numBatchesPerEpoch,
-          async batch(i: number) {
-            // Batch i of the endless sequence: pass ⌊i / n⌋, in that pass's order.
-            const n = valLoader.numBatchesPerEpoch;
-            const b = await valLoader.batchAt(Math.floor(i / n), i % n);
-            return { x: b.x, y: b.y, batchSize: b.shape[0], indices: b.indices };
-          },
-        }
-      : null;
+    const stream: BatchStream = trainingStream(trainLoader);
+    const validation: BatchSet | null = valLoader ? validationSet(valLoader) : null;
     return {
       classNames: [...train.classNames],
       trainCount: train.size,

@@ -1,7 +1,8 @@
 /**
  * The data pipeline's loaders as the fit loop's inputs (platform-neutral: types only from the
  * loader): an endless, reshuffling training stream that can seek to any global batch (for
- * resume), and an unshuffled validation pass.
+ * resume), and the endless validation sequence fit draws `validationSteps` batches of per
+ * epoch (see BatchSet in nn/fit.ts).
  */
 import type { BatchSet, BatchStream } from '../nn/fit.js';
 import type { BatchLoader } from './loader.js';
@@ -15,18 +16,23 @@ export function trainingStream(loader: BatchLoader): BatchStream {
     },
     async next() {
       const b = await loader.nextBatch();
-      return { x: b.x, y: b.y, batchSize: b.shape[0] };
+      return { x: b.x, y: b.y, batchSize: b.shape[0], indices: b.indices };
     },
   };
 }
 
-/** Validation batches from a loader: epoch 0's order (make the loader with `shuffle: false`). */
+/**
+ * Validation batches from a loader: batch i of the endless sequence is batch i mod n of pass
+ * ⌊i / n⌋, in that pass's order — a new seeded order each pass when the loader shuffles (as
+ * Keras's flow_from_directory does by default), folder order every pass when it does not.
+ */
 export function validationSet(loader: BatchLoader): BatchSet {
   return {
     batches: () => loader.numBatchesPerEpoch,
     async batch(i: number) {
-      const b = await loader.batchAt(0, i);
-      return { x: b.x, y: b.y, batchSize: b.shape[0] };
+      const n = loader.numBatchesPerEpoch;
+      const b = await loader.batchAt(Math.floor(i / n), i % n);
+      return { x: b.x, y: b.y, batchSize: b.shape[0], indices: b.indices };
     },
   };
 }
