@@ -6,7 +6,7 @@
 import { ManifestError, parseManifest as parseManifestShared, type ModelManifest } from '../../src/nn/manifest.js';
 import type { GpuContext } from '../../src/kernels/context.js';
 import type { Tensor } from '../../src/autograd/tensor.js';
-import { buildModel } from '../../src/nn/models.js';
+import { modelFromManifest } from '../../src/nn/from-config.js';
 import type { Sequential } from '../../src/nn/sequential.js';
 import { decodeStateInto, encodeState } from '../../src/nn/state.js';
 
@@ -43,7 +43,7 @@ export function modelFromBytes(ctx: GpuContext, manifestText: string, weights: U
   const manifest = parseManifest(manifestText, `${where}/model.json`);
   let model: Sequential;
   try {
-    model = buildModel(manifest.modelOptions).build(ctx, 0);
+    model = modelFromManifest(manifest).build(ctx, 0);
   } catch (e) {
     throw new ModelLoadError(`${where}/model.json: cannot build the model: ${(e as Error).message}`);
   }
