@@ -178,15 +178,14 @@ export async function exportKerasH5(manifest: ModelManifest, tensors: Record<str
   const model = modelFromManifest(manifest);
   const shapes = model.computeShapes();
   const cfg = model.config();
-  const expected = parameterShapes(model);
-  for (const [name, shape] of expected) {
+  const layers = kerasLayers(cfg.layers, shapes, cfg.inputShape, cfg.outputActivation);
+  for (const [name, shape] of parameterShapes(model)) {
     const t = tensors[name];
     if (!t) throw new KerasExportError(`the weights have no tensor '${name}'`);
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
       throw new KerasExportError(`tensor '${name}' has shape [${t.shape.join(', ')}], the model needs [${shape.join(', ')}]`);
     }
   }
-  const layers = kerasLayers(cfg.layers, shapes, cfg.inputShape, cfg.outputActivation);
   const names = autoNames(layers);
   const batchInputShape = [null, ...cfg.inputShape];
   const layerJson = layers.map((l, i) => ({
