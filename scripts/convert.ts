@@ -146,7 +146,6 @@ async function main(): Promise<number> {
     .addOption(new Option('--resize <method>', 'with --from: resize interpolation for predict/evaluate').choices(['nearest', 'bilinear']))
     .option('--force', 'replace existing output files', false)
     .argument('[file]', 'with --from: the file to import (e.g. model.h5)')
-    .showHelpAfterError()
     .parse(process.argv);
   const o = cmd.opts<Opts>();
   const files = cmd.args;

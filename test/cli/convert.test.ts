@@ -181,6 +181,7 @@ describe('npm run convert -- --to keras / onnx', () => {
 describe('npm run convert: bad input is one line', () => {
   const dir = join(tmp, 'tutorial-model');
   const cases: [string, () => string[], RegExp][] = [
+    ['an unknown format', () => ['--to', 'tflite', '--model', dir, '--out', join(tmp, 'm.tflite')], /^error: option '--to <format>' argument 'tflite' is invalid\. Allowed choices are keras, onnx\.$/],
     ['no direction', () => ['--model', dir], /^error: give either --from keras FILE --out DIR, or --to keras\|onnx --model DIR --out FILE$/],
     ['a missing file', () => ['--from', 'keras', join(tmp, 'nope.h5'), '--out', join(tmp, 'x')], /^error: file not found: .*nope\.h5$/],
     ['not an HDF5 file', () => ['--from', 'keras', images[0]!.path, '--out', join(tmp, 'x')], /^error: cats\.0\.png is not an HDF5 file \(no HDF5 signature\)$/],
