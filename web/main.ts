@@ -11,7 +11,7 @@
 import type { RgbImage } from '../src/data/image.js';
 import { WebGpuUnavailableError, acquireBrowserContext } from './lib/gpu.js';
 import { decodePhoto } from './lib/images.js';
-import { pickModelFiles } from './lib/model.js';
+import { modelFilesFromKeras, pickKerasFile, pickModelFiles } from './lib/model.js';
 import type { Prediction } from './lib/session.js';
 import { Session } from './lib/session.js';
 
@@ -109,15 +109,38 @@ async function loadModelBytes(json: string, weights: Uint8Array, where: string):
   updateButtons();
 }
 
+/** Class names typed for a Keras model (comma-separated), or undefined for its placeholders. */
+function kerasClassNames(): string[] | undefined {
+  const v = $<HTMLInputElement>('keras-classes').value.trim();
+  return v ? v.split(',').map((s) => s.trim()) : undefined;
+}
+
 function loadModelFromFiles(files: File[]): Promise<void> {
   return serial(async () => {
-    let picked;
+    let picked: ReturnType<typeof pickModelFiles> | undefined;
+    let h5: File | null;
     try {
-      picked = pickModelFiles(files);
+      h5 = pickKerasFile(files);
+      if (!h5) picked = pickModelFiles(files);
     } catch (e) {
       setStatus($('model-status'), errorText(e), 'error', true);
       return;
     }
+    if (h5) {
+      // A Keras .h5: imported in the page by the importer npm run convert uses.
+      setStatus($('model-status'), `Reading ${h5.name}…`, 'loading');
+      let m;
+      try {
+        m = await modelFilesFromKeras(new Uint8Array(await h5.arrayBuffer()), h5.name, kerasClassNames());
+      } catch (e) {
+        setStatus($('model-status'), `Could not load the model from ${h5.name}: ${errorText(e)}`, 'error', true);
+        return;
+      }
+      for (const w of m.warnings) console.warn(w);
+      await loadModelBytes(m.json, m.weights, h5.name);
+      return;
+    }
+    if (!picked) return;
     const rel = (picked.json as File & { webkitRelativePath?: string }).webkitRelativePath;
     const where = rel ? rel.replace(/\/?[^/]*$/, '') || picked.json.name : `${picked.json.name} + ${picked.weights.name}`;
     const [json, weights] = await Promise.all([picked.json.text(), picked.weights.arrayBuffer()]);
@@ -290,7 +313,7 @@ function clearPhotos(): void {
 
 /** Dropped or chosen files: model files load the model, the rest are photos. */
 function takeFiles(files: File[]): void {
-  const isModel = (f: File) => /\.(json|safetensors)$/i.test(f.name);
+  const isModel = (f: File) => /\.(json|safetensors|h5|hdf5)$/i.test(f.name);
   const model = files.filter(isModel);
   const rest = files.filter((f) => !isModel(f));
   if (model.length > 0) void loadModelFromFiles(model);

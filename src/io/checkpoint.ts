@@ -14,7 +14,7 @@ import type { Tensor } from '../autograd/tensor.js';
 import type { GpuContext } from '../kernels/context.js';
 import type { FitPosition } from '../nn/fit.js';
 import { FORMAT, ManifestError, parseManifest, type ModelManifest } from '../nn/manifest.js';
-import { buildModel } from '../nn/models.js';
+import { modelFromManifest } from '../nn/from-config.js';
 import type { Sequential } from '../nn/sequential.js';
 import { decodeStateInto, encodeState, StateMismatchError } from '../nn/state.js';
 import { writeFileAtomic } from './atomic-write.js';
@@ -105,7 +105,13 @@ export function loadWeights(dir: string, model: Sequential, step: number): void 
 export function loadModel(dir: string, ctx: GpuContext): { model: Sequential; manifest: ModelManifest } {
   if (!existsSync(dir)) throw new CheckpointError(`model folder not found: ${dir}`);
   const manifest = readManifest(dir);
-  const model = buildModel(manifest.modelOptions).build(ctx, 0);
+  let described: Sequential;
+  try {
+    described = modelFromManifest(manifest);
+  } catch (e) {
+    throw new CheckpointError(`${join(dir, 'model.json')}: cannot build the model: ${(e as Error).message}`);
+  }
+  const model = described.build(ctx, 0);
   loadWeights(dir, model, manifest.step);
   return { model, manifest };
 }

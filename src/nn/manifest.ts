@@ -14,12 +14,29 @@ export interface Preprocessing {
   resize: 'nearest' | 'bilinear';
   /** The paper's recipe: resize to this size then crop imageSize (0 = no crop). */
   cropFrom?: number;
+  /**
+   * Input channels: 3 (RGB, the default when absent) or 1 (greyscale, as Keras's
+   * `color_mode='grayscale'` reads images: PIL's ITU-R 601-2 luma, before resizing).
+   */
+  channels?: 1 | 3;
+}
+
+/**
+ * A model with no variant to rebuild it from (imported, e.g. from a Keras .h5 file): it is
+ * rebuilt from the layer list in `model.layers` (src/nn/from-config.ts).
+ */
+export interface ImportedModelOptions {
+  variant: 'imported';
+  /** Where it came from, e.g. 'keras'. */
+  from: string;
+  imageSize: number;
+  classes: number;
 }
 
 export interface ModelManifest {
   format: string;
   model: ModelConfig;
-  modelOptions: ModelOptions;
+  modelOptions: ModelOptions | ImportedModelOptions;
   classNames: string[];
   preprocessing: Preprocessing;
   training?: Record<string, unknown>;

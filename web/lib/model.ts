@@ -6,9 +6,10 @@
 import { ManifestError, parseManifest as parseManifestShared, type ModelManifest } from '../../src/nn/manifest.js';
 import type { GpuContext } from '../../src/kernels/context.js';
 import type { Tensor } from '../../src/autograd/tensor.js';
-import { buildModel } from '../../src/nn/models.js';
+import { modelFromManifest } from '../../src/nn/from-config.js';
 import type { Sequential } from '../../src/nn/sequential.js';
 import { decodeStateInto, encodeState } from '../../src/nn/state.js';
+import { importKerasH5, importedWeightsBytes } from '../../src/io/keras-h5.js';
 
 import { FORMAT } from '../../src/nn/manifest.js';
 export { FORMAT };
@@ -43,7 +44,7 @@ export function modelFromBytes(ctx: GpuContext, manifestText: string, weights: U
   const manifest = parseManifest(manifestText, `${where}/model.json`);
   let model: Sequential;
   try {
-    model = buildModel(manifest.modelOptions).build(ctx, 0);
+    model = modelFromManifest(manifest).build(ctx, 0);
   } catch (e) {
     throw new ModelLoadError(`${where}/model.json: cannot build the model: ${(e as Error).message}`);
   }
@@ -71,6 +72,31 @@ export async function modelToBytes(
   const weights = await encodeState(namedParams(model), { format: FORMAT, step: String(step) });
   const full: ModelManifest = { ...manifest, model: model.config(), step, savedAt: new Date().toISOString(), training };
   return { json: JSON.stringify(full, null, 2) + '\n', weights };
+}
+
+/**
+ * A Keras 2 .h5 model (its bytes) as the two files of a model folder, through the same
+ * importer `npm run convert -- --from keras` uses. Unsupported layers and damaged files are
+ * one-line ModelLoadErrors.
+ */
+export async function modelFilesFromKeras(
+  bytes: Uint8Array,
+  name: string,
+  classNames?: string[],
+): Promise<{ json: string; weights: Uint8Array; warnings: string[] }> {
+  try {
+    const m = await importKerasH5(bytes, { source: name, classNames });
+    return { json: JSON.stringify(m.manifest), weights: importedWeightsBytes(m), warnings: m.warnings };
+  } catch (e) {
+    throw new ModelLoadError((e as Error).message);
+  }
+}
+
+/** The Keras .h5 file among chosen or dropped files, if there is exactly one. */
+export function pickKerasFile(files: File[]): File | null {
+  const h5 = files.filter((f) => /\.(h5|hdf5|keras\.h5)$/i.test(f.name));
+  if (h5.length > 1) throw new ModelLoadError(`choose one Keras .h5 file at a time (got: ${h5.map((f) => f.name).join(', ')})`);
+  return h5[0] ?? null;
 }
 
 /** Picks model.json and model.safetensors out of a set of chosen files (two files or a folder). */

@@ -1,6 +1,7 @@
 /**
  * Builds the page into a folder: web/main.ts bundled for the browser by esbuild (the engine's
- * src/ and jpeg-js bundled in), plus index.html and style.css copied beside it.
+ * src/ and jpeg-js bundled in; h5wasm in a chunk of its own, loaded on demand), plus
+ * index.html and style.css copied beside it.
  *
  * One Node-only module is imported by code the page reuses but never calls into, so it is
  * replaced by a stub that throws if used (web/stubs/): `pngjs` (src/data/decode.ts; the page
@@ -57,7 +58,12 @@ export async function buildPage(outDir: string = DEFAULT_OUT, opts: { minify?: b
     absWorkingDir: PROJECT_ROOT,
     write: false,
     entryPoints: [join(WEB_DIR, 'main.ts')],
-    outfile: join(out, 'main.js'),
+    outdir: out,
+    entryNames: '[name]',
+    // h5wasm (HDF5 in WebAssembly, 4 MB) is imported dynamically by src/io/hdf5.ts: its own
+    // chunk, fetched only when a Keras .h5 model is opened.
+    splitting: true,
+    chunkNames: '[name]-[hash]',
     bundle: true,
     platform: 'browser',
     format: 'esm',
