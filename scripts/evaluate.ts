@@ -8,7 +8,7 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { UserError, createNodeContext, runMain } from '../src/platform/node-gpu.js';
-import { nonFiniteOutput, openModel } from './lib/model.js';
+import { nonFiniteOutput, openModel, shippedModel } from './lib/model.js';
 import { Trainer } from '../src/nn/trainer.js';
 import { probabilities } from '../src/nn/sequential.js';
 import { listDirectory } from '../src/data/directory.js';
@@ -26,9 +26,9 @@ function positiveInt(v: string): number {
 }
 
 interface Opts {
-  model: string;
+  model?: string;
   data: string;
-  tenCrop: boolean;
+  tenCrop?: boolean;
   batchSize: number;
   json: boolean;
   confusionPng?: string;
@@ -42,9 +42,10 @@ interface Scored {
   probs: Float64Array;
 }
 
-async function scoreFolder(o: Opts): Promise<{ names: string[]; scored: Scored[]; skipped: string[] }> {
+async function scoreFolder(o: Opts): Promise<{ names: string[]; scored: Scored[]; skipped: string[]; tenCrop: boolean }> {
   const ctx = await createNodeContext();
-  const { model, manifest } = openModel(o.model, ctx);
+  const { model, manifest } = openModel(o.model ?? shippedModel(), ctx);
+  const tenCrop = o.tenCrop ?? manifest.evaluation?.tenCrop ?? false;
   const names = manifest.classNames;
   let listing;
   try {
@@ -62,7 +63,7 @@ async function scoreFolder(o: Opts): Promise<{ names: string[]; scored: Scored[]
   const skipped: string[] = [];
   const files = listing.files;
   const bar = o.json ? null : progress('Evaluating', files.length, process.stderr);
-  const per = o.tenCrop ? 10 : 1;
+  const per = tenCrop ? 10 : 1;
   const imagesPerBatch = Math.max(1, Math.floor(o.batchSize / per) || 1);
   for (let start = 0; start < files.length; start += imagesPerBatch) {
     const views: Float32Array[] = [];
@@ -70,7 +71,7 @@ async function scoreFolder(o: Opts): Promise<{ names: string[]; scored: Scored[]
     const read: string[] = [];
     for (const f of files.slice(start, start + imagesPerBatch)) {
       try {
-        views.push(...inputsFor(loadRgb(f.path), manifest.preprocessing, o.tenCrop));
+        views.push(...inputsFor(loadRgb(f.path), manifest.preprocessing, tenCrop));
         labels.push(f.label);
         read.push(f.relPath);
       } catch (e) {
@@ -92,16 +93,17 @@ async function scoreFolder(o: Opts): Promise<{ names: string[]; scored: Scored[]
     bar?.update(Math.min(start + imagesPerBatch, files.length), `${scored.length} evaluated`);
   }
   bar?.stop();
-  return { names, scored, skipped };
+  return { names, scored, skipped, tenCrop };
 }
 
 async function main(): Promise<number> {
   const cmd = new Command('evaluate')
     .description('Evaluate a saved model on a folder with one sub-folder per class.')
     .version(packageVersion())
-    .requiredOption('--model <dir>', 'model folder (e.g. runs/latest/best) (required)')
+    .option('--model <dir>', 'model folder (e.g. runs/latest/best); default: the shipped models/cats-dogs-best')
     .requiredOption('--data <dir>', 'folder with one sub-folder per class (e.g. ../shared/datasets/cats_and_dogs/test) (required)')
-    .option('--ten-crop', 'average the predictions of 10 crops per image', false)
+    .option('--ten-crop', "average the predictions of 10 crops per image; default: as the model's model.json says")
+    .option('--no-ten-crop', 'one centred view per image, even for a model meant for ten crops')
     .option('--batch-size <n>', 'images per forward pass', positiveInt, 8)
     .option('--confusion-png <file>', 'also draw the confusion matrix into this PNG file')
     .option('--digits <n>', 'decimals in the classification report', positiveInt, 2)
@@ -114,7 +116,7 @@ async function main(): Promise<number> {
     const dir = dirname(resolve(o.confusionPng));
     if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`--confusion-png: folder ${dir} does not exist`);
   }
-  const { names, scored, skipped } = await scoreFolder(o);
+  const { names, scored, skipped, tenCrop } = await scoreFolder(o);
   if (skipped.length > 0) console.error(`warning: skipped ${skipped.length} unreadable file(s):\n  ${skipped.join('\n  ')}`);
   if (scored.length === 0) throw new UserError(`no readable images in ${o.data}`);
 
@@ -137,7 +139,7 @@ async function main(): Promise<number> {
     await writeFileAtomic(o.confusionPng, renderConfusionMatrix({ confusion, classNames: names, subtitle }));
   }
   const result = {
-    model: o.model,
+    model: o.model ?? 'models/cats-dogs-best',
     data: o.data,
     images: seen,
     skipped: skipped.length,
@@ -148,7 +150,7 @@ async function main(): Promise<number> {
     report: classificationReportDict(report),
     rocAuc: Number.isFinite(auc) ? auc : null,
     positiveClass: C === 2 ? names[1] : null,
-    tenCrop: o.tenCrop,
+    tenCrop,
     confusionPng: o.confusionPng ?? null,
   };
   if (o.json) {

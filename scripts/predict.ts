@@ -8,27 +8,31 @@ import { UserError, createNodeContext, runMain } from '../src/platform/node-gpu.
 import { Trainer } from '../src/nn/trainer.js';
 import { probabilities } from '../src/nn/sequential.js';
 import { inputsFor, loadRgb } from './lib/images.js';
-import { nonFiniteOutput, openModel } from './lib/model.js';
+import { nonFiniteOutput, openModel, shippedModel } from './lib/model.js';
+import { relative } from 'node:path';
+import { defaultModelDir } from '../src/data/paths.js';
 
 async function main(): Promise<number> {
   const cmd = new Command('predict')
     .version(packageVersion())
     .description('Classify images with a model saved by npm run train.')
-    .requiredOption('--model <dir>', 'model folder (e.g. runs/latest/best) (required)')
-    .option('--ten-crop', 'average the predictions of 10 crops (corners, centre and mirrors)', false)
+    .option('--model <dir>', `model folder (e.g. runs/latest/best); default: the shipped ${relative(process.cwd(), defaultModelDir()) || defaultModelDir()}`)
+    .option('--ten-crop', "average the predictions of 10 crops (corners, centre and mirrors); default: as the model's model.json says")
+    .option('--no-ten-crop', 'one centred view, even for a model meant for ten crops')
     .option('--json', 'print one JSON object per image', false)
     .argument('<images...>', 'image files (JPEG or PNG)')
     .parse(process.argv);
-  const o = cmd.opts<{ model: string; tenCrop: boolean; json: boolean }>();
+  const o = cmd.opts<{ model?: string; tenCrop?: boolean; json: boolean }>();
   const files = cmd.args;
   const ctx = await createNodeContext();
-  const { model, manifest } = openModel(o.model, ctx);
+  const { model, manifest } = openModel(o.model ?? shippedModel(), ctx);
+  const tenCrop = o.tenCrop ?? manifest.evaluation?.tenCrop ?? false;
   const trainer = new Trainer(ctx, model, null);
   const names = manifest.classNames;
   let failures = 0;
   for (const file of files) {
     try {
-      const views = inputsFor(loadRgb(file), manifest.preprocessing, o.tenCrop);
+      const views = inputsFor(loadRgb(file), manifest.preprocessing, tenCrop);
       const x = new Float32Array(views.length * views[0]!.length);
       views.forEach((v, i) => x.set(v, i * v.length));
       const logits = await trainer.logits(x, views.length);

@@ -10,7 +10,7 @@ import { UserError, createNodeContext, runMain } from '../src/platform/node-gpu.
 import { buildModel, type ModelOptions, type ModelVariant } from '../src/nn/models.js';
 import { Trainer } from '../src/nn/trainer.js';
 import { fit, NonFiniteLossError, type FitPosition } from '../src/nn/fit.js';
-import { BestTracker, EarlyStopping, ReduceLROnPlateau } from '../src/nn/callbacks.js';
+import { BestTracker, EarlyStopping, LrSchedule, ReduceLROnPlateau, type ScheduleShape } from '../src/nn/callbacks.js';
 import { makeOptimizer, type OptimizerName } from './lib/optimizer.js';
 import { CheckpointError, saveModel, saveTrainingCheckpoint, readTrainingState, loadOptimizerState, loadWeights, type Preprocessing } from '../src/io/checkpoint.js';
 import { openTrainingData } from './lib/data.js';
@@ -89,6 +89,8 @@ async function main(): Promise<number> {
     validationAugment: o.validationAugment,
     validationShuffle: o.validationShuffle,
     followLinks: o.followLinks,
+    labelSmoothing: o.labelSmoothing,
+    mixup: o.mixup,
     log: (m: string) => console.log(m),
   });
 
@@ -105,7 +107,13 @@ async function main(): Promise<number> {
     const trainer = new Trainer(ctx, model, optimizer);
     const stepsPerEpoch = o.stepsPerEpoch || data.trainBatchesPerEpoch;
     const preprocessing: Preprocessing = { imageSize: o.imageSize, rescale: o.rescale, resize: o.resize, cropFrom: o.cropFrom || undefined };
-    const manifestBase = { modelOptions, classNames: data.classNames, preprocessing, training: recordedOptions(o) };
+    const manifestBase = {
+      modelOptions,
+      classNames: data.classNames,
+      preprocessing,
+      evaluation: { tenCrop: Boolean(o.tenCropEval) },
+      training: recordedOptions(o),
+    };
 
     let resume: FitPosition | undefined;
     if (resumeState) {
@@ -170,6 +178,17 @@ async function main(): Promise<number> {
             : []),
           ...(o.earlyStoppingPatience > 0
             ? [new EarlyStopping({ monitor: o.monitor, patience: o.earlyStoppingPatience, restoreBestWeights: o.restoreBestWeights, verbose: 1 })]
+            : []),
+          ...(o.lrSchedule !== 'none'
+            ? [
+                new LrSchedule({
+                  shape: o.lrSchedule as ScheduleShape,
+                  lr: o.lr,
+                  minLr: o.minLr,
+                  totalSteps: o.epochs * stepsPerEpoch,
+                  warmupSteps: Math.round(o.warmupEpochs * stepsPerEpoch),
+                }),
+              ]
             : []),
           new BestTracker({
             monitor: o.monitor,

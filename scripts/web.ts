@@ -16,6 +16,7 @@
 import { packageVersion } from './lib/version.js';
 import { Command, InvalidArgumentError } from 'commander';
 import { relative } from 'node:path';
+import { defaultModelDir } from '../src/data/paths.js';
 import { buildPage, DEFAULT_OUT } from '../web/server/build.js';
 import { isModelFolder, startServer } from '../web/server/serve.js';
 
@@ -43,6 +44,8 @@ async function main(): Promise<number> {
     return 1;
   }
   const buildDir = o.out ?? o.buildDir;
+  // No --model: serve the project's shipped model when it is there, so the page opens with it.
+  if (!o.model && isModelFolder(defaultModelDir())) o.model = relative(process.cwd(), defaultModelDir()) || defaultModelDir();
   if (o.model && !isModelFolder(o.model)) {
     console.error(`error: ${o.model} is not a model folder (it needs model.json and model.safetensors; try runs/latest/best)`);
     return 1;

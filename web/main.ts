@@ -95,6 +95,8 @@ async function loadModelBytes(json: string, weights: Uint8Array, where: string):
         `trained ${m.step} steps.`,
       'loaded',
     );
+    // A model meant for ten-crop evaluation (model.json's `evaluation`) classifies that way by default.
+    $<HTMLInputElement>('ten-crop').checked = m.evaluation?.tenCrop ?? false;
     lossHistory.length = 0;
     drawLoss();
     $('loss-list').replaceChildren();
@@ -500,8 +502,20 @@ async function main(): Promise<void> {
   wire();
   await startGpu();
   window.alexnet = { session, decodePhoto: (bytes) => decodePhoto(bytes, session?.ctx.device) };
-  const model = new URLSearchParams(location.search).get('model');
+  // ?model=URL loads that model; without it, the model the server serves at /model/ (the one
+  // `npm run web` was given, or the project's shipped model) loads by default.
+  const asked = new URLSearchParams(location.search).get('model');
+  const model = asked ?? ((await servedModelExists()) ? '/model/' : null);
   if (session && model) await loadModelFromUrl(model);
+}
+
+async function servedModelExists(): Promise<boolean> {
+  try {
+    const r = await fetch('/model/model.json', { method: 'HEAD' });
+    return r.ok;
+  } catch {
+    return false;
+  }
 }
 
 void main();

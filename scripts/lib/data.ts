@@ -13,6 +13,8 @@ import { WorkerPool, defaultWorkerCount } from '../../src/data/pool.js';
 import { ensureSyntheticDataset } from '../../src/data/synthetic.js';
 import { hashSeed } from '../../src/data/prng.js';
 import { trainingStream, validationSet } from '../../src/data/streams.js';
+import { mixupBatch, smoothLabels } from '../../src/data/mixing.js';
+import { Rng } from '../../src/data/prng.js';
 import type { BatchSet, BatchStream } from '../../src/nn/fit.js';
 import { UserError } from '../../src/platform/node-gpu.js';
 
@@ -34,6 +36,10 @@ export interface TrainingDataOptions {
   validationAugment?: boolean;
   /** Enter symbolic links to folders inside class folders (Keras's follow_links). */
   followLinks?: boolean;
+  /** Label smoothing ε of the training targets (0 = off). */
+  labelSmoothing?: number;
+  /** Mixup α of the training batches (0 = off). */
+  mixup?: number;
   log: (msg: string) => void;
 }
 
@@ -131,7 +137,7 @@ export async function openTrainingData(o: TrainingDataOptions): Promise<Training
     const nb = train.numBatchesPerEpoch;
     const trainLoader = train;
     const valLoader = val;
-    const stream: BatchStream = trainingStream(trainLoader);
+    const stream: BatchStream = withRegularisers(trainingStream(trainLoader), o, o.categorical ? train.classNames.length : 1);
     const validation: BatchSet | null = valLoader ? validationSet(valLoader) : null;
     return {
       classNames: [...train.classNames],
@@ -152,4 +158,28 @@ export async function openTrainingData(o: TrainingDataOptions): Promise<Training
     if (e instanceof Error && (e.name === 'DatasetError' || e.message.includes('not found'))) throw new UserError(e.message);
     throw e;
   }
+}
+
+/**
+ * Label smoothing and mixup on the training stream, after augmentation. Mixup's draws are
+ * seeded by (seed, global batch), so a resumed run mixes as the uninterrupted one did.
+ */
+function withRegularisers(base: BatchStream, o: TrainingDataOptions, labelWidth: number): BatchStream {
+  const eps = o.labelSmoothing ?? 0;
+  const alpha = o.mixup ?? 0;
+  if (eps === 0 && alpha === 0) return base;
+  let g = 0;
+  return {
+    seek(globalBatch: number) {
+      g = globalBatch;
+      base.seek(globalBatch);
+    },
+    async next() {
+      const b = await base.next();
+      const k = g++;
+      if (eps > 0) smoothLabels(b.y, eps, labelWidth);
+      if (alpha > 0) mixupBatch(b.x, b.y, b.batchSize, alpha, new Rng(hashSeed(o.seed, k, 0x313)));
+      return b;
+    },
+  };
 }

@@ -2,6 +2,18 @@
 import { CheckpointError, loadModel } from '../../src/io/checkpoint.js';
 import type { GpuContext } from '../../src/kernels/context.js';
 import { UserError } from '../../src/platform/node-gpu.js';
+import { existsSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { defaultModelDir } from '../../src/data/paths.js';
+
+/** The shipped model a command uses without --model; a clear line when it is not there. */
+export function shippedModel(): string {
+  const dir = defaultModelDir();
+  if (!existsSync(join(dir, 'model.json'))) {
+    throw new UserError(`no --model given, and the shipped model ${relative(process.cwd(), dir) || dir} is not there; pass --model DIR (e.g. runs/latest/best)`);
+  }
+  return dir;
+}
 
 export function openModel(dir: string, ctx: GpuContext): ReturnType<typeof loadModel> {
   try {

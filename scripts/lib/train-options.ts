@@ -70,6 +70,7 @@ export function trainCommand(): Command {
     .option('--cval <v>', 'fill value for --fill-mode constant (0-255)', num('cval'), 0)
     .option('--no-augment', 'turn every augmentation off (rescale and resize only)')
     .option('--crop-from <px>', "AlexNet paper's recipe: resize to this size and take random --image-size crops (0 = off)", int('crop-from'), 0)
+    .option('--ten-crop-eval', "record in model.json that the model is meant to be evaluated on ten crops (the paper's test-time averaging): predict, evaluate and the page then average ten crops by default", false)
     .option('--pca-noise <sigma>', "AlexNet paper's PCA colour noise σ (0 = off; the paper uses 0.1)", num('pca-noise'), 0)
     .option('--reduce-lr-monitor <metric>', 'ReduceLROnPlateau monitor', 'val_accuracy')
     .option('--reduce-lr-factor <f>', 'ReduceLROnPlateau factor', num('reduce-lr-factor'), 0.5)
@@ -79,6 +80,11 @@ export function trainCommand(): Command {
     .option('--reduce-lr-cooldown <n>', 'ReduceLROnPlateau cooldown (epochs)', int('reduce-lr-cooldown'), 0)
     .addOption(new Option('--reduce-lr-mode <mode>', 'ReduceLROnPlateau mode').choices(['auto', 'min', 'max']).default('auto'))
     .option('--no-reduce-lr', 'disable ReduceLROnPlateau')
+    .addOption(new Option('--lr-schedule <shape>', 'per-step schedule instead of ReduceLROnPlateau: cosine (decay to --min-lr) or constant, after --warmup-epochs of linear warm-up').choices(['none', 'cosine', 'constant']).default('none'))
+    .option('--warmup-epochs <n>', 'linear warm-up epochs of --lr-schedule', num('warmup-epochs'), 0)
+    .option('--min-lr <lr>', 'floor of the cosine schedule', num('min-lr'), 0)
+    .option('--label-smoothing <eps>', 'label smoothing of the training targets (Keras label_smoothing; 0 = off)', num('label-smoothing'), 0)
+    .option('--mixup <alpha>', 'mixup of training images and labels with λ ~ Beta(α, α) (0 = off; 0.2 is common)', num('mixup'), 0)
     .option('--early-stopping-patience <n>', 'stop after this many epochs without val improvement (0 = off)', int('early-stopping-patience'), 0)
     .option('--restore-best-weights', "with --early-stopping-patience: end with the best epoch's weights (Keras restore_best_weights)", false)
     .option('--monitor <metric>', 'metric that picks the best model (saved to OUT/best)', 'val_accuracy')
@@ -141,6 +147,11 @@ export function resolveOptions(cmd: Command, saved: Record<string, unknown> | nu
     if (!fromCli(key)) o[key] = recipe[key];
   }
   o.data = o.data ?? process.env.ALEXNET_DATA;
+  // Both would set the learning rate: a schedule replaces the recipe's ReduceLROnPlateau.
+  if (o.lrSchedule !== 'none' && o.reduceLr) {
+    if (fromCli('reduceLr')) throw new UserError('--lr-schedule and ReduceLROnPlateau both set the learning rate: give --no-reduce-lr, or no --lr-schedule');
+    o.reduceLr = false;
+  }
   return o;
 }
 
@@ -154,6 +165,10 @@ export function checkOptions(o: Opts): void {
       throw new UserError(`data folder ${o.data} has no train/ sub-folder (expected train/<class>/*.jpg and validation/<class>/*.jpg)`);
     }
   }
+  if (o.labelSmoothing < 0 || o.labelSmoothing >= 1) throw new UserError(`--label-smoothing must be in [0, 1), got ${o.labelSmoothing}`);
+  if (o.mixup < 0) throw new UserError(`--mixup must be ≥ 0, got ${o.mixup}`);
+  if (o.lrSchedule !== 'none' && !(o.minLr >= 0 && o.minLr <= o.lr)) throw new UserError(`--min-lr ${o.minLr} must be in [0, --lr ${o.lr}]`);
+  if (o.lrSchedule !== 'none' && o.warmupEpochs > o.epochs) throw new UserError(`--warmup-epochs ${o.warmupEpochs} is longer than --epochs ${o.epochs}`);
   if (o.cropFrom && o.cropFrom < o.imageSize) {
     throw new UserError(`--crop-from ${o.cropFrom} is smaller than --image-size ${o.imageSize}: crops are taken from the larger image`);
   }

@@ -20,3 +20,8 @@ export function catsAndDogsDir(): string {
 export function syntheticDir(): string {
   return path.resolve(projectRoot, 'datasets', 'synthetic');
 }
+
+/** The model the project ships and uses when a command is given no --model (models/README.md). */
+export function defaultModelDir(): string {
+  return path.resolve(projectRoot, 'models', 'cats-dogs-best');
+}

@@ -40,6 +40,8 @@ export interface ModelManifest {
   classNames: string[];
   preprocessing: Preprocessing;
   training?: Record<string, unknown>;
+  /** How the model is meant to be evaluated; predict, evaluate and the page use it by default. */
+  evaluation?: { tenCrop: boolean };
   /** Global step at which these weights were saved. */
   step: number;
   savedAt: string;

@@ -1,0 +1,126 @@
+/**
+ * What `npm run train` records and what predict does with it: the tutorial recipe's settings
+ * in model.json (no machine paths), a warm-up + cosine schedule with label smoothing and mixup
+ * that resumes exactly after a crash, and a model meant for ten crops that predict averages
+ * ten crops for by default.
+ */
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PNG } from 'pngjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ensureSyntheticDataset } from '../../src/data/synthetic.js';
+import { defaultModelDir } from '../../src/data/paths.js';
+import { scheduledLr } from '../../src/nn/callbacks.js';
+import { npmRun, root } from './spawn.js';
+
+const SMALL = ['--image-size', '67', '--width', '0.125', '--batch-size', '4', '--quiet'];
+const manifest = (dir: string) => JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
+
+let data: string;
+beforeAll(async () => {
+  data = await ensureSyntheticDataset({});
+}, 300_000);
+
+describe('train records its recipe', () => {
+  it('--data without --recipe is the tutorial recipe, recorded setting by setting, without machine paths', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'recipe-'));
+    const r = await npmRun('train', ['--data', data, ...SMALL, '--epochs', '1', '--steps-per-epoch', '2', '--validation-steps', '1', '--out', out]).done;
+    expect(r.code, r.out).toBe(0);
+    const m = manifest(join(out, 'model'));
+    expect(m.training).toMatchObject({
+      recipe: 'tutorial',
+      model: 'tutorial-regularized',
+      lr: 1e-4,
+      optimizer: 'adam',
+      rescale: 1 / 255,
+      resize: 'nearest',
+      rotationRange: 40,
+      widthShiftRange: 0.2,
+      heightShiftRange: 0.2,
+      shearRange: 0.2,
+      zoomRange: 0.2,
+      horizontalFlip: true,
+      fillMode: 'nearest',
+      validationAugment: true,
+      validationShuffle: true,
+      reduceLr: true,
+      reduceLrMonitor: 'val_accuracy',
+      reduceLrFactor: 0.5,
+      reduceLrPatience: 5,
+      reduceLrMinLr: 1e-5,
+      // Given on the command line, so not the recipe's:
+      batchSize: 4,
+      epochs: 1,
+      stepsPerEpoch: 2,
+      validationSteps: 1,
+      imageSize: 67,
+    });
+    expect(m.modelOptions.variant).toBe('tutorial-regularized');
+    expect(m.evaluation).toEqual({ tenCrop: false });
+    const text = readFileSync(join(out, 'model/model.json'), 'utf8');
+    expect(text).not.toContain(root);
+    // Folders are recorded relative to where train ran, never as absolute paths.
+    for (const v of Object.values(m.training)) if (typeof v === 'string') expect(v.startsWith('/'), v).toBe(false);
+  });
+});
+
+describe('a schedule, label smoothing and mixup', () => {
+  it('follow the warm-up + cosine curve, and a run killed mid-epoch resumes to the same weights', async () => {
+    const args = ['--data', data, ...SMALL, '--epochs', '2', '--steps-per-epoch', '6', '--validation-steps', '1', '--lr', '1e-3', '--lr-schedule', 'cosine', '--warmup-epochs', '1', '--label-smoothing', '0.1', '--mixup', '0.2', '--save-freq', '3', '--ten-crop-eval'];
+    const whole = mkdtempSync(join(tmpdir(), 'sched-whole-'));
+    const w = await npmRun('train', [...args, '--out', whole]).done;
+    expect(w.code, w.out).toBe(0);
+    const history = JSON.parse(readFileSync(join(whole, 'history.json'), 'utf8'));
+    const o = { shape: 'cosine' as const, lr: 1e-3, minLr: 0, totalSteps: 12, warmupSteps: 6 };
+    // The rate recorded at an epoch's end is the one its last step used.
+    expect(history.lr[0]).toBeCloseTo(scheduledLr(o, 5), 12);
+    expect(history.lr[1]).toBeCloseTo(scheduledLr(o, 11), 12);
+    expect(manifest(join(whole, 'model')).training).toMatchObject({ lrSchedule: 'cosine', reduceLr: false, labelSmoothing: 0.1, mixup: 0.2 });
+
+    const crashed = mkdtempSync(join(tmpdir(), 'sched-crash-'));
+    const job = npmRun('train', [...args, '--out', crashed]);
+    await job.waitFor(/Training on/);
+    for (let i = 0; i < 600; i++) {
+      const f = join(crashed, 'checkpoint/training-state.json');
+      if (existsSync(f) && JSON.parse(readFileSync(f, 'utf8')).position.globalStep >= 3) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    job.signalGroup('SIGKILL');
+    await job.done;
+    const resumed = await npmRun('train', ['--out', crashed, '--resume', '--quiet']).done;
+    expect(resumed.code, resumed.out).toBe(0);
+    expect(readFileSync(join(crashed, 'model/model.safetensors')).equals(readFileSync(join(whole, 'model/model.safetensors')))).toBe(true);
+
+    // --ten-crop-eval: predict averages ten crops unless told not to.
+    const png = new PNG({ width: 90, height: 80 });
+    for (let i = 0; i < png.data.length; i++) png.data[i] = (i * 37) % 251;
+    const photo = join(whole, 'photo.png');
+    writeFileSync(photo, PNG.sync.write(png));
+    const prob = async (extra: string[]) => {
+      const p = await npmRun('predict', ['--model', join(whole, 'model'), '--json', ...extra, photo]).done;
+      expect(p.code, p.out).toBe(0);
+      return JSON.parse(p.out.trim().split('\n').at(-1)!).probability as number;
+    };
+    const byDefault = await prob([]);
+    expect(byDefault).toBe(await prob(['--ten-crop']));
+    expect(byDefault).not.toBe(await prob(['--no-ten-crop']));
+  });
+});
+
+describe('predict without --model', () => {
+  it('uses the shipped model, or says it is not there', async () => {
+    const png = new PNG({ width: 40, height: 40 });
+    png.data.fill(200);
+    const photo = join(mkdtempSync(join(tmpdir(), 'nomodel-')), 'p.png');
+    writeFileSync(photo, PNG.sync.write(png));
+    const r = await npmRun('predict', [photo]).done;
+    if (existsSync(join(defaultModelDir(), 'model.json'))) {
+      expect(r.code, r.out).toBe(0);
+      expect(r.out).toMatch(/p\.png: (cats|dogs) \(\d+\.\d%\)/);
+    } else {
+      expect(r.code).toBe(1);
+      expect(r.out).toMatch(/error: no --model given, and the shipped model models\/cats-dogs-best is not there/);
+    }
+  });
+});
