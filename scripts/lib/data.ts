@@ -74,11 +74,13 @@ export async function openTrainingData(o: TrainingDataOptions): Promise<Training
   const crop = o.cropFrom && o.cropFrom > o.imageSize ? o.imageSize : undefined;
   const cacheSize = crop ? o.cropFrom! : o.imageSize;
   const classMode = o.categorical ? 'categorical' : 'binary';
-  const onProgress = (label: string) => {
+  // Images decode in the background while training starts (flowFromDirectory's stream):
+  // progress lines every few seconds would cut through the progress bar, so only the end is told.
+  const onProgress = (label: string, streaming: boolean) => {
     let last = 0;
     return (done: number, total: number) => {
       const now = performance.now();
-      if (done === total || now - last > 3000) {
+      if (done === total || (!streaming && now - last > 3000)) {
         last = now;
         o.log(`${label}: decoded ${done}/${total} images`);
       }
@@ -96,7 +98,9 @@ export async function openTrainingData(o: TrainingDataOptions): Promise<Training
       pool,
       followLinks: o.followLinks,
       onWarning: (m) => o.log(`warning: ${m}`),
-      onProgress: onProgress('train'),
+      // The PCA colour noise below needs every image first.
+      stream: !(o.pcaNoise && o.pcaNoise > 0),
+      onProgress: onProgress('train', !(o.pcaNoise && o.pcaNoise > 0)),
     });
     if (o.pcaNoise && o.pcaNoise > 0) {
       // The paper's PCA colour noise needs the training set's RGB principal components.
@@ -113,6 +117,7 @@ export async function openTrainingData(o: TrainingDataOptions): Promise<Training
         pool,
         followLinks: o.followLinks,
         onWarning: () => {},
+        stream: true,
       });
     }
     let val: BatchLoader | null = null;
@@ -129,7 +134,8 @@ export async function openTrainingData(o: TrainingDataOptions): Promise<Training
         pool,
         followLinks: o.followLinks,
         onWarning: (m) => o.log(`warning: ${m}`),
-        onProgress: onProgress('validation'),
+        stream: true,
+        onProgress: onProgress('validation', true),
       });
     } else {
       o.log(`warning: ${valDir} not found; training without validation`);

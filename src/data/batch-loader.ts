@@ -9,8 +9,9 @@ import type { Batch, ClassMode, FlowOptions, LoaderState, SkippedFile } from './
 import type { WorkerPool } from './pool.js';
 import { Rng, hashSeed, permutation } from './prng.js';
 import type { RenderTask } from './tasks.js';
+import type { BackgroundDecode } from './stream-decode.js';
 
-interface LoaderInit {
+export interface LoaderInit {
   dir: string;
   classNames: string[];
   files: ImageFile[];
@@ -25,6 +26,8 @@ interface LoaderInit {
   pool: WorkerPool;
   ownsPool: boolean;
   opts: FlowOptions;
+  /** Streaming: the images still decoding (see stream-decode.ts); absent when all are in the cache. */
+  decoding?: BackgroundDecode;
 }
 
 interface Queued {
@@ -65,6 +68,7 @@ export class BatchLoader implements AsyncIterableIterator<Batch> {
   private queue: Queued[] = [];
   private perms = new Map<number, Int32Array>();
   private closed = false;
+  private readonly decoding: BackgroundDecode | undefined;
 
   /** Use {@link flowFromDirectory}. */
   constructor(init: LoaderInit) {
@@ -99,8 +103,17 @@ export class BatchLoader implements AsyncIterableIterator<Batch> {
     this.epochNow = o.startEpoch ?? 0;
     this.stepNow = o.startStep ?? 0;
     this.checkPosition(this.epochNow, this.stepNow);
+    this.decoding = init.decoding;
+    this.decoded = init.decoding?.decoded ?? Promise.resolve();
+    this.decoded.catch(() => {}); // reported through the batches that need the image
     this.fill();
   }
+
+  /**
+   * Resolves once every image is in the cache — at once, unless the loader streams
+   * (`flowFromDirectory({ stream: true })`). Await it before reading `image(i)`.
+   */
+  readonly decoded: Promise<void>;
 
   /** Number of images (Keras's `samples`). */
   get size(): number {
@@ -168,7 +181,10 @@ export class BatchLoader implements AsyncIterableIterator<Batch> {
     const crops = this.augmentOptions.tenCrop !== undefined ? 10 : 1;
     const [oh, ow] = this.outputShape;
     const b = indices.length;
-    return this.pool.run<Float32Array>(task).then((x) => ({
+    // Streaming: the batch waits for its own images only.
+    const ready = this.decoding ? Promise.all(indices.map((i) => this.decoding!.ready(this.slots[i]!))) : null;
+    const rendered = ready ? ready.then(() => this.pool.run<Float32Array>(task)) : this.pool.run<Float32Array>(task);
+    return rendered.then((x) => ({
       x,
       y,
       shape: [b * crops, oh, ow, 3],
@@ -265,6 +281,7 @@ export class BatchLoader implements AsyncIterableIterator<Batch> {
     if (this.closed) return;
     this.closed = true;
     this.queue = [];
+    this.decoding?.stop();
     if (this.ownsPool) await this.pool.close();
   }
 }

@@ -144,6 +144,19 @@ export function checkDeclaredSize(bytes: Uint8Array, maxPixels: number = default
   }
 }
 
+/**
+ * What can be told of an image file without decoding it: throws {@link ImageDecodeError} for
+ * bytes that are not a JPEG or PNG, whose header cannot be read, or whose declared size is
+ * over the limit — so a loader can size a dataset before decoding it.
+ */
+export function probeImage(bytes: Uint8Array, maxPixels: number = defaultMaxPixels()): { width: number; height: number } {
+  if (!sniffImageFormat(bytes)) throw new ImageDecodeError(describeUnknown(bytes));
+  const size = readImageSize(bytes);
+  if (!size) throw new ImageDecodeError(`damaged ${sniffImageFormat(bytes) === 'png' ? 'PNG' : 'JPEG'} header (no image size before the data)`);
+  checkDeclaredSize(bytes, maxPixels);
+  return size;
+}
+
 /** Decodes JPEG or PNG bytes to RGB. Throws {@link ImageDecodeError} on anything else. */
 export function decodeImage(bytes: Uint8Array, opts: DecodeOptions = {}): RgbImage {
   const format = sniffImageFormat(bytes);

@@ -40,6 +40,12 @@ export interface FlowOptions {
   startStep?: number;
   /** Apply JPEG EXIF orientation (default true; Keras does not). */
   exifOrientation?: boolean;
+  /**
+   * Return as soon as every file's header is checked, and decode in the background while the
+   * first batches are used (each batch waits for its own images); `loader.decoded` resolves
+   * when all are in. Batches are the same as without it. Default false.
+   */
+  stream?: boolean;
   /** Receives the ONE warning about skipped files (default: console.warn). */
   onWarning?: (message: string, skipped: SkippedFile[]) => void;
   /** Decoding progress. */

@@ -29,11 +29,12 @@
  */
 import * as path from 'node:path';
 import { type AugmentOptions, outputSize, validateAugmentOptions } from './augment.js';
-import { DatasetError, type ImageFile, listDirectory } from './directory.js';
+import { DatasetError, type DirectoryListing, type ImageFile, listDirectory } from './directory.js';
 import { WorkerPool, defaultWorkerCount } from './pool.js';
 import type { DecodeOutcome } from './tasks.js';
 import { BatchLoader } from './batch-loader.js';
-import type { FlowOptions, SkippedFile } from './loader-types.js';
+import type { ClassMode, FlowOptions, SkippedFile } from './loader-types.js';
+import { decodeInBackground, probeFiles } from './stream-decode.js';
 
 export { BatchLoader } from './batch-loader.js';
 export type { Batch, ClassMode, FlowOptions, LoaderState, SkippedFile } from './loader-types.js';
@@ -73,6 +74,7 @@ export async function flowFromDirectory(dir: string, opts: FlowOptions = {}): Pr
   if (opts.seed !== undefined && !Number.isFinite(opts.seed)) throw new Error(`seed must be a finite number, got ${opts.seed}`);
   const ownsPool = !opts.pool;
   const pool = opts.pool ?? new WorkerPool(opts.workers ?? defaultWorkerCount());
+  if (opts.stream) return streamFromListing(listing, { height, width, classMode, augment, pool, ownsPool, opts });
   const n = listing.files.length;
   const imageBytes = height * width * 3;
   const cache = pool.size > 0 ? new SharedArrayBuffer(n * imageBytes) : new ArrayBuffer(n * imageBytes);
@@ -109,19 +111,8 @@ export async function flowFromDirectory(dir: string, opts: FlowOptions = {}): Pr
       if (o.ok) kept.push({ file, slot: i, size: [o.width, o.height] });
       else skipped.push({ path: file.path, relPath: file.relPath, reason: o.reason });
     });
-    if (skipped.length > 0) {
-      const msg =
-        `flowFromDirectory: skipped ${skipped.length} of ${n} files in ${listing.dir} that are not readable JPEG/PNG images:\n` +
-        skipped.map((s) => `  ${s.relPath}: ${s.reason}`).join('\n');
-      (opts.onWarning ?? ((m: string) => console.warn(m)))(msg, skipped);
-    }
-    listing.classNames.forEach((name, label) => {
-      if (!kept.some((k) => k.file.label === label)) {
-        throw new DatasetError(
-          `Class folder ${path.join(listing.dir, name)} has no readable images (all its files were skipped)`,
-        );
-      }
-    });
+    reportSkipped(listing, skipped, n, opts.onWarning ?? ((m: string) => console.warn(m)));
+    checkEveryClassKept(listing, kept.map((k) => k.file));
     return new BatchLoader({
       dir: listing.dir,
       classNames: listing.classNames,
@@ -142,6 +133,80 @@ export async function flowFromDirectory(dir: string, opts: FlowOptions = {}): Pr
     if (ownsPool) await pool.close();
     throw e;
   }
+}
+
+interface Resolved {
+  height: number;
+  width: number;
+  classMode: ClassMode;
+  augment: AugmentOptions;
+  pool: WorkerPool;
+  ownsPool: boolean;
+  opts: FlowOptions;
+}
+
+/** The streaming path: header checks now, pixels in the background (see stream-decode.ts). */
+function streamFromListing(listing: DirectoryListing, r: Resolved): BatchLoader {
+  try {
+    const { kept, skipped } = probeFiles(listing.files);
+    const n = listing.files.length;
+    const warn = r.opts.onWarning ?? ((m: string) => console.warn(m));
+    reportSkipped(listing, skipped, n, warn);
+    checkEveryClassKept(listing, kept.map((k) => k.file));
+    const cache = r.pool.size > 0 ? new SharedArrayBuffer(kept.length * r.height * r.width * 3) : new ArrayBuffer(kept.length * r.height * r.width * 3);
+    const files = kept.map((k) => k.file);
+    const init = {
+      dir: listing.dir,
+      classNames: listing.classNames,
+      files,
+      slots: files.map((_, i) => i),
+      sourceSizes: kept.map((k) => k.size),
+      skipped,
+      cache,
+      height: r.height,
+      width: r.width,
+      classMode: r.classMode,
+      augment: r.augment,
+      pool: r.pool,
+      ownsPool: r.ownsPool,
+      opts: { ...r.opts, prefetch: 0 },
+    };
+    // The first epoch's order, as the loader will draw it, decides the decode order.
+    const order = new BatchLoader(init).order(r.opts.startEpoch ?? 0);
+    const decoding = decodeInBackground({
+      files,
+      order,
+      pool: r.pool,
+      cache,
+      height: r.height,
+      width: r.width,
+      interpolation: r.opts.interpolation ?? 'nearest',
+      exifOrientation: r.opts.exifOrientation ?? true,
+      chunk: DECODE_CHUNK,
+      onProgress: r.opts.onProgress,
+      onWarning: warn,
+    });
+    return new BatchLoader({ ...init, opts: r.opts, decoding });
+  } catch (e) {
+    if (r.ownsPool) void r.pool.close();
+    throw e;
+  }
+}
+
+function reportSkipped(listing: DirectoryListing, skipped: SkippedFile[], n: number, warn: NonNullable<FlowOptions['onWarning']>): void {
+  if (skipped.length === 0) return;
+  const msg =
+    `flowFromDirectory: skipped ${skipped.length} of ${n} files in ${listing.dir} that are not readable JPEG/PNG images:\n` +
+    skipped.map((s) => `  ${s.relPath}: ${s.reason}`).join('\n');
+  warn(msg, skipped);
+}
+
+function checkEveryClassKept(listing: DirectoryListing, kept: readonly ImageFile[]): void {
+  listing.classNames.forEach((name, label) => {
+    if (!kept.some((f) => f.label === label)) {
+      throw new DatasetError(`Class folder ${path.join(listing.dir, name)} has no readable images (all its files were skipped)`);
+    }
+  });
 }
 
 /**
