@@ -126,7 +126,10 @@ export function resolveOptions(cmd: Command, saved: Record<string, unknown> | nu
           `Drop them (only --epochs, --save-freq, --workers and --quiet may change), or start a new run with another --out`,
       );
     }
+    // Options added since the run started take their defaults, not undefined.
+    const defaults = Object.fromEntries(Object.keys(given).filter((k) => cmd.getOptionValueSource(k) === 'default').map((k) => [k, given[k]]));
     return {
+      ...defaults,
       ...(saved as Opts),
       quiet: given.quiet,
       workers: given.workers,

@@ -165,6 +165,14 @@ describe('bad options: one line, before decoding anything', () => {
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/--lr \(the run has 0\.0001, given 0\.01\); --batch-size \(the run has 4, given 8\)/);
     expect(readFileSync(join(out, 'checkpoint/training-state.json'), 'utf8')).toBe(before);
+
+    // A run saved before some options existed resumes with their defaults.
+    const saved = JSON.parse(before);
+    for (const k of ['lrSchedule', 'warmupEpochs', 'minLr', 'labelSmoothing', 'mixup', 'saveFreq', 'followLinks', 'tenCropEval']) delete saved.options[k];
+    writeFileSync(join(out, 'checkpoint/training-state.json'), JSON.stringify(saved));
+    const old = await npmRun('train', ['--out', out, '--resume', '--quiet']).done;
+    expect(old.code, old.out).toBe(0);
+    expect(JSON.parse(readFileSync(join(out, 'model/model.json'), 'utf8')).training).toMatchObject({ lrSchedule: 'none', mixup: 0, labelSmoothing: 0 });
   });
 
   it('a loss that turns NaN before any checkpoint says none was saved', async () => {
