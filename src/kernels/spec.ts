@@ -111,6 +111,13 @@ export function kernelHeader(spec: KernelSpec): string {
   return lines.join('\n');
 }
 
+/** Bindings that all hold one element type (e.g. `T` = vec4<f32> in the vector variants). */
+export function ofType<B extends string>(bindings: Readonly<Record<B, Access>>, type: string): Record<B, BindingDecl> {
+  const out = {} as Record<B, BindingDecl>;
+  for (const [b, access] of Object.entries(bindings) as [B, Access][]) out[b] = [access, type];
+  return out;
+}
+
 /**
  * A kernel from its spec, its entry point (`fn main(...) {...}`, without the @compute
  * attribute, which the spec's workgroup size supplies) and module-scope helpers.

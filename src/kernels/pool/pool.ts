@@ -1,7 +1,8 @@
 /** Max-pooling launchers (NHWC). Geometry: ./geometry.ts; reference: ./pool-ref.ts. */
-import { type GpuContext, MAX_WORKGROUPS_PER_DIM, params } from '../context.js';
+import { type GpuContext, MAX_WORKGROUPS_PER_DIM } from '../context.js';
+import { f32Bytes, launch } from '../spec.js';
 import { geometryLabel, type PoolGeometry } from './geometry.js';
-import { maxPoolBackwardWgsl, maxPoolForwardWgsl } from './pool.wgsl.js';
+import { maxPoolBackwardKernel, maxPoolForwardKernel } from './pool.wgsl.js';
 
 export { poolGeometry, type PoolGeometry, type Pool2dOptions } from './geometry.js';
 
@@ -12,8 +13,8 @@ function lanesFor(g: PoolGeometry): 1 | 4 {
   return g.C % 4 === 0 ? 4 : 1;
 }
 
-function geomParams(g: PoolGeometry, lanes: number): ArrayBuffer {
-  return params([g.N, g.H, g.W, g.C / lanes, g.OH, g.OW, g.padT, g.padL]);
+function geomUniforms(g: PoolGeometry, lanes: number) {
+  return { N: g.N, H: g.H, W: g.W, CL: g.C / lanes, OH: g.OH, OW: g.OW, padT: g.padT, padL: g.padL };
 }
 
 function constants(g: PoolGeometry): Record<string, number> {
@@ -27,10 +28,6 @@ function grid(op: string, g: PoolGeometry, rowItems: number, rows: number): [num
   return wg;
 }
 
-function checkSize(op: string, g: PoolGeometry, what: string, b: GPUBuffer, n: number): void {
-  if (b.size < n * 4) throw new Error(`${op}${geometryLabel(g)}: ${what} buffer holds ${b.size} bytes, needs ${n * 4}`);
-}
-
 /**
  * y = maxpool(x); with `argmax` (u32 per output, window-local index kh·KW + kw of the first
  * maximum) the backward's routing is saved too.
@@ -38,16 +35,14 @@ function checkSize(op: string, g: PoolGeometry, what: string, b: GPUBuffer, n: n
 export function maxPool2dForward(ctx: GpuContext, x: GPUBuffer, y: GPUBuffer, argmax: GPUBuffer | null, g: PoolGeometry): void {
   const nIn = g.N * g.H * g.W * g.C;
   const nOut = g.N * g.OH * g.OW * g.C;
-  checkSize('maxPool2d', g, 'x', x, nIn);
-  checkSize('maxPool2d', g, 'y', y, nOut);
-  if (argmax) checkSize('maxPool2d', g, 'argmax', argmax, nOut);
-  const save = argmax !== null;
   const lanes = lanesFor(g);
-  ctx.dispatch({
+  launch(ctx, maxPoolForwardKernel(argmax !== null, lanes), {
     label: `maxPool2d${geometryLabel(g)}`,
-    pipeline: ctx.pipeline(`maxpool-fwd${save ? '-argmax' : ''}-x${lanes}`, maxPoolForwardWgsl(save, lanes), constants(g)),
-    params: geomParams(g, lanes),
-    buffers: save ? [x, y, argmax] : [x, y],
+    constants: constants(g),
+    uniforms: geomUniforms(g, lanes),
+    // Without an argmax the kernel has no such binding (y here is never bound twice).
+    buffers: { x, y, argmax: argmax ?? y },
+    need: { x: f32Bytes(nIn), y: f32Bytes(nOut), argmax: argmax ? f32Bytes(nOut) : 0 },
     workgroups: grid('maxPool2d', g, (g.OW * g.C) / lanes, g.OH),
   });
 }
@@ -56,15 +51,13 @@ export function maxPool2dForward(ctx: GpuContext, x: GPUBuffer, y: GPUBuffer, ar
 export function maxPool2dBackward(ctx: GpuContext, dy: GPUBuffer, argmax: GPUBuffer, dx: GPUBuffer, g: PoolGeometry): void {
   const nIn = g.N * g.H * g.W * g.C;
   const nOut = g.N * g.OH * g.OW * g.C;
-  checkSize('maxPool2dBackward', g, 'dy', dy, nOut);
-  checkSize('maxPool2dBackward', g, 'argmax', argmax, nOut);
-  checkSize('maxPool2dBackward', g, 'dx', dx, nIn);
   const lanes = lanesFor(g);
-  ctx.dispatch({
+  launch(ctx, maxPoolBackwardKernel(lanes), {
     label: `maxPool2dBackward${geometryLabel(g)}`,
-    pipeline: ctx.pipeline(`maxpool-bwd-x${lanes}`, maxPoolBackwardWgsl(lanes), constants(g)),
-    params: geomParams(g, lanes),
-    buffers: [dy, argmax, dx],
+    constants: constants(g),
+    uniforms: geomUniforms(g, lanes),
+    buffers: { dy, argmax, dx },
+    need: { dy: f32Bytes(nOut), argmax: f32Bytes(nOut), dx: f32Bytes(nIn) },
     workgroups: grid('maxPool2dBackward', g, (g.W * g.C) / lanes, g.H),
   });
 }

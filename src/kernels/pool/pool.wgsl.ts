@@ -23,34 +23,39 @@
  * The lane count and the argmax write are baked into the source (not override constants):
  * they change the array element types, and layout 'auto' needs every declared binding used.
  */
-function header(lanes: 1 | 4): string {
-  return /* wgsl */ `
-override WG: u32 = 64u;
-// Window and stride are override constants: divisions by them become shifts and multiplies.
-override KH: u32;
-override KW: u32;
-override SH: u32;
-override SW: u32;
-alias T = ${lanes === 4 ? 'vec4<f32>' : 'f32'};
-alias U = ${lanes === 4 ? 'vec4<u32>' : 'u32'};
-// CL: channel groups per pixel (C / lanes); all indices below count groups.
-struct P {
-  N: u32, H: u32, W: u32, CL: u32,
-  OH: u32, OW: u32, padT: u32, padL: u32,
-};
-@group(0) @binding(0) var<uniform> p: P;
-`;
-}
+import { type BindingDecl, defineKernel, kernelCache } from '../spec.js';
 
-export function maxPoolForwardWgsl(saveArgmax: boolean, lanes: 1 | 4): string {
-  return /* wgsl */ `
-${header(lanes)}
-@group(0) @binding(1) var<storage, read> x: array<T>;
-@group(0) @binding(2) var<storage, read_write> y: array<T>;
-${saveArgmax ? '@group(0) @binding(3) var<storage, read_write> argmax: array<U>;' : ''}
+// CL: channel groups per pixel (C / lanes); all indices below count groups.
+const POOL_UNIFORMS = { N: 'u32', H: 'u32', W: 'u32', CL: 'u32', OH: 'u32', OW: 'u32', padT: 'u32', padL: 'u32' } as const;
+// Window and stride are override constants: divisions by them become shifts and multiplies.
+const POOL_OVERRIDES = { WG: ['u32', 64], KH: ['u32'], KW: ['u32'], SH: ['u32'], SW: ['u32'] } as const;
+
+const vecType = (lanes: 1 | 4, s: 'f32' | 'u32') => (lanes === 4 ? `vec4<${s}>` : s);
+const aliases = (lanes: 1 | 4) => `alias T = ${vecType(lanes, 'f32')};\nalias U = ${vecType(lanes, 'u32')};\n`;
+
+export const maxPoolForwardKernel = kernelCache((saveArgmax: boolean, lanes: 1 | 4) =>
+  defineKernel(
+    {
+      name: `maxpool-fwd${saveArgmax ? '-argmax' : ''}-x${lanes}`,
+      overrides: POOL_OVERRIDES,
+      workgroupSize: ['WG'],
+      uniforms: POOL_UNIFORMS,
+      // Without saveArgmax there is no argmax binding (layout 'auto' needs every declared
+      // binding used); launch binds only the spec's names, so the launcher may still pass one.
+      bindings: {
+        x: ['read', vecType(lanes, 'f32')],
+        y: ['read_write', vecType(lanes, 'f32')],
+        ...(saveArgmax ? { argmax: ['read_write', vecType(lanes, 'u32')] as const } : {}),
+      } as Record<'x' | 'y' | 'argmax', BindingDecl>,
+    },
+    forwardMain(saveArgmax),
+    aliases(lanes),
+  ),
+);
 
 // Grid: x = ow·CL + c, y = oh, z = n — one integer division instead of three.
-@compute @workgroup_size(WG)
+function forwardMain(saveArgmax: boolean): string {
+  return /* wgsl */ `
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (gid.x >= p.OW * p.CL) { return; }
   let c = gid.x % p.CL;
@@ -89,13 +94,22 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 `;
 }
 
-export function maxPoolBackwardWgsl(lanes: 1 | 4): string {
-  return /* wgsl */ `
-${header(lanes)}
-@group(0) @binding(1) var<storage, read> dy: array<T>;
-@group(0) @binding(2) var<storage, read> argmax: array<U>;
-@group(0) @binding(3) var<storage, read_write> dx: array<T>;
+/** The backward gather (see the file comment). Grid: x = w·CL + c, y = h, z = n. */
+export const maxPoolBackwardKernel = kernelCache((lanes: 1 | 4) =>
+  defineKernel(
+    {
+      name: `maxpool-bwd-x${lanes}`,
+      overrides: POOL_OVERRIDES,
+      workgroupSize: ['WG'],
+      uniforms: POOL_UNIFORMS,
+      bindings: { dy: ['read', vecType(lanes, 'f32')], argmax: ['read', vecType(lanes, 'u32')], dx: ['read_write', vecType(lanes, 'f32')] },
+    },
+    BACKWARD_MAIN,
+    aliases(lanes) + COVER_WGSL,
+  ),
+);
 
+const COVER_WGSL = /* wgsl */ `
 // Outputs o with o·S ≤ q ≤ o·S + K − 1 (q ≥ 0: padded coordinate), clipped to [0, O).
 // Unsigned arithmetic (q + S − K + 1 ≥ 0 is tested first) so divisions by the constant S
 // need no sign fix-up.
@@ -106,8 +120,9 @@ fn cover(q: u32, K: u32, S: u32, O: u32) -> vec2<i32> {
   return vec2<i32>(i32(first), i32(last));
 }
 
-// Grid: x = w·CL + c, y = h, z = n — one integer division instead of three.
-@compute @workgroup_size(WG)
+`;
+
+const BACKWARD_MAIN = /* wgsl */ `
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (gid.x >= p.W * p.CL) { return; }
   let c = gid.x % p.CL;
@@ -132,4 +147,3 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   dx[i] = acc;
 }
 `;
-}
