@@ -7,6 +7,7 @@
  * Output channel co belongs to group floor(co / (Cout/groups)) and reads that group's input
  * channels, as in PyTorch's and Keras's grouped convolutions.
  */
+import type { ActivationOption } from '../elementwise/pointwise.js';
 
 /**
  * 'valid': no padding. 'same': TensorFlow's rule (out = ceil(in/stride); total padding
@@ -19,8 +20,10 @@ export interface Conv2dOptions {
   stride?: number | [number, number];
   padding?: Padding;
   groups?: number;
-  /** Fused ReLU epilogue: y = max(conv + b, 0). */
+  /** Fused ReLU epilogue: y = max(conv + b, 0) (the same as activation: 'relu'). */
   relu?: boolean;
+  /** Fused activation epilogue from the pointwise table (default linear). */
+  activation?: ActivationOption;
 }
 
 export interface Conv2dGeometry {
@@ -47,7 +50,10 @@ export interface Conv2dGeometry {
   /** Padded input size. */
   Hp: number;
   Wp: number;
+  /** The fused activation is ReLU. */
   relu: boolean;
+  /** The fused activation ('relu' when relu is set). */
+  activation: ActivationOption;
 }
 
 const fmt = (s: readonly number[]) => `[${s.join('×')}]`;
@@ -78,6 +84,10 @@ export function conv2dGeometry(inShape: readonly number[], wShape: readonly numb
   if (!Number.isInteger(sh) || !Number.isInteger(sw) || sh < 1 || sw < 1) {
     throw new Error(`${what}: stride must be positive integers, got ${JSON.stringify(opts.stride)}`);
   }
+  if (opts.relu && opts.activation !== undefined && opts.activation !== 'relu') {
+    throw new Error(`${what}: relu and activation '${opts.activation}' both given`);
+  }
+  const activation: ActivationOption = opts.relu ? 'relu' : (opts.activation ?? 'linear');
   const padding = opts.padding ?? 'valid';
   let padT = 0, padB = 0, padL = 0, padR = 0;
   let OH: number, OW: number;
@@ -114,7 +124,8 @@ export function conv2dGeometry(inShape: readonly number[], wShape: readonly numb
   return {
     N, H, W, Cin, KH, KW, Cout, groups, Cg, Coutg: Cout / groups, sh, sw,
     padT, padB, padL, padR, OH, OW, Hp: H + padT + padB, Wp: W + padL + padR,
-    relu: opts.relu ?? false,
+    relu: activation === 'relu',
+    activation,
   };
 }
 

@@ -100,9 +100,7 @@ export function getGemmVariant(): GemmVariant {
 
 /** Whether the subgroup kernel can run: the feature, and subgroups of at least 8 lanes. */
 export function hasSubgroupGemm(ctx: GpuContext): boolean {
-  if (!ctx.info.features.includes('subgroups')) return false;
-  const min = ctx.device.adapterInfo?.subgroupMinSize;
-  return typeof min === 'number' && min >= 8;
+  return ctx.subgroupMinSize >= 8;
 }
 
 export function gemm(ctx: GpuContext, a: GPUBuffer, b: GPUBuffer, c: GPUBuffer, o: GemmOptions, variant = currentVariant): void {
