@@ -1,5 +1,7 @@
-/** Parameter-free layers: MaxPool, Dropout, Flatten, LRN, ReLU, Sigmoid. */
+/** Parameter-free layers: MaxPool, Dropout, Flatten, LRN, ReLU, Sigmoid, Activation. */
+import { type ActivationName, activation } from '../../autograd/ops/activation.js';
 import { relu, reshape, sigmoid } from '../../autograd/ops/basic.js';
+import { activationEntry } from '../../kernels/elementwise/pointwise.js';
 import { dropout } from '../../autograd/ops/dropout.js';
 import { lrn, type LrnOptions } from '../../autograd/ops/lrn.js';
 import { maxPool2d, pool2dOutputShape, type Pool2dOptions } from '../../autograd/ops/pool.js';
@@ -90,5 +92,22 @@ export class Sigmoid extends Layer {
   }
   config(): LayerConfig {
     return { type: 'Sigmoid', name: this.name };
+  }
+}
+
+/** Keras's Activation layer: any activation of the pointwise table ('gelu', 'silu', 'leaky_relu', …). */
+export class Activation extends Layer {
+  constructor(readonly activation: ActivationName) {
+    super();
+    activationEntry(activation);
+  }
+  outputShape(inShape: number[]): number[] {
+    return inShape;
+  }
+  forward(x: Tensor): Tensor {
+    return activation(x, this.activation);
+  }
+  config(): LayerConfig {
+    return { type: 'Activation', name: this.name, activation: this.activation };
   }
 }
