@@ -3,6 +3,7 @@
  * source as a string: that loads unchanged under tsx, vitest and esbuild (Node and the
  * browser) without a custom loader, and the text stays plain WGSL.
  */
+import { defineKernel, type Kernel, type KernelSpec } from './spec.js';
 
 /** Linear invocation index for 1-D work laid out on a 2-D grid of workgroups (see grid2d). */
 export const LINEAR_ID = /* wgsl */ `
@@ -30,3 +31,28 @@ fn workgroup_sum(lid: u32, v: f32) -> f32 {
   return partial[0];
 }
 `;
+
+type ElementSpec<B extends string, U extends string> = Omit<KernelSpec<B, U>, 'workgroupSize' | 'overrides'> & {
+  overrides?: KernelSpec['overrides'];
+  /** WGSL expression of the number of invocations with work (default p.n). */
+  count?: string;
+};
+
+/**
+ * A kernel with one invocation per element on a 2-D grid of 1-D workgroups (grid2d):
+ * `body` runs with `i`, the element index, already bounds-checked. Workgroup size: the WG
+ * override (default 256).
+ */
+export function elementKernel<B extends string, U extends string>(spec: ElementSpec<B, U>, body: string, helpers = ''): Kernel<B, U> {
+  const { count = 'p.n', overrides, ...rest } = spec;
+  return defineKernel(
+    { ...rest, overrides: { WG: ['u32', 256], ...overrides }, workgroupSize: ['WG'] },
+    /* wgsl */ `
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = linear_id(gid, nwg, WG);
+  if (i >= ${count}) { return; }
+${body.replace(/^\n+|\s+$/g, '')}
+}`,
+    LINEAR_ID + helpers,
+  );
+}

@@ -19,7 +19,7 @@
  *   partials: per chunk k, [a | b] (C floats each) at k·2C.
  */
 import { type Access, defineKernel, kernelCache, ofType } from '../spec.js';
-import { LINEAR_ID } from '../wgsl-common.js';
+import { elementKernel } from '../wgsl-common.js';
 
 type Lanes = 1 | 4;
 
@@ -30,21 +30,29 @@ export const BN_ROW_UNIFORMS = {
 /** The element-wise kernels: n invocations over CL channel groups. */
 export const BN_MAP_UNIFORMS = { n: 'u32', CL: 'u32' } as const;
 
-/** A vector kernel: L channels per invocation, every binding of element type T. */
+/**
+ * A vector kernel, one invocation per element i (of `count`), L channels per invocation,
+ * every binding of element type T.
+ */
 function vecKernel<B extends string, U extends string>(
   name: string,
   lanes: Lanes,
   uniforms: Record<U, 'u32' | 'f32'>,
   bindings: Record<B, Access>,
-  main: string,
+  body: string,
+  count = 'p.n',
 ) {
   const T = lanes === 4 ? 'vec4<f32>' : 'f32';
-  return defineKernel(
-    { name: `${name}-x${lanes}`, overrides: { WG: ['u32', 256] }, workgroupSize: ['WG'], uniforms, bindings: ofType(bindings, T) },
-    main,
-    `${LINEAR_ID}\nalias T = ${T};\n`,
-  );
+  return elementKernel({ name: `${name}-x${lanes}`, uniforms, bindings: ofType(bindings, T), count }, body, `alias T = ${T};\n`);
 }
+
+/** Invocation i of a partial kernel: channel group c of chunk k, rows [r0, r1). */
+const CHUNK_ROWS = /* wgsl */ `
+  let c = i % p.CL;
+  let k = i / p.CL;
+  let r0 = k * p.chunkRows;
+  let r1 = min(r0 + p.chunkRows, p.R);`;
+const CHUNKS = 'p.numChunks * p.CL';
 
 /** A per-channel (scalar) kernel over the row uniforms. */
 function channelKernel<B extends string>(name: string, bindings: Record<B, Access>, main: string, overrides = {}) {
@@ -57,13 +65,7 @@ function channelKernel<B extends string>(name: string, bindings: Record<B, Acces
 /** partial[k·2C + c] = mean, partial[k·2C + C + c] = Σ(x − mean)², of chunk k, channel c. */
 export const bnStatsPartialKernel = kernelCache((lanes: Lanes) =>
   vecKernel('bn-stats-partial', lanes, BN_ROW_UNIFORMS, { x: 'read', partial: 'read_write' }, /* wgsl */ `
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let t = linear_id(gid, nwg, WG);
-  if (t >= p.numChunks * p.CL) { return; }
-  let c = t % p.CL;
-  let k = t / p.CL;
-  let r0 = k * p.chunkRows;
-  let r1 = min(r0 + p.chunkRows, p.R);
+${CHUNK_ROWS}
   // Sum around a shift (the chunk's first value) so a large common offset does not eat
   // the float32 mantissa; then the exact second pass around the chunk mean.
   let shift = x[r0 * p.CL + c];
@@ -76,9 +78,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     q = fma(d, d, q);
   }
   partial[k * 2u * p.CL + c] = m;
-  partial[k * 2u * p.CL + p.CL + c] = q;
-}
-`),
+  partial[k * 2u * p.CL + p.CL + c] = q;`, CHUNKS),
 );
 
 /**
@@ -139,25 +139,15 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
  */
 export const bnApplyKernel = kernelCache((lanes: Lanes) =>
   vecKernel('bn-apply', lanes, BN_MAP_UNIFORMS, { x: 'read', stats: 'read', y: 'read_write' }, /* wgsl */ `
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = linear_id(gid, nwg, WG);
-  if (i >= p.n) { return; }
   let c = i % p.CL;
   y[i] = fma(x[i] - stats[c], stats[2u * p.CL + c], stats[3u * p.CL + c]);
-}
 `),
 );
 
 /** partial[k·2C + c] = Σ dy, partial[k·2C + C + c] = Σ dy·(x − mean), over chunk k. */
 export const bnGradPartialKernel = kernelCache((lanes: Lanes) =>
   vecKernel('bn-grad-partial', lanes, BN_ROW_UNIFORMS, { x: 'read', dy: 'read', stats: 'read', partial: 'read_write' }, /* wgsl */ `
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let t = linear_id(gid, nwg, WG);
-  if (t >= p.numChunks * p.CL) { return; }
-  let c = t % p.CL;
-  let k = t / p.CL;
-  let r0 = k * p.chunkRows;
-  let r1 = min(r0 + p.chunkRows, p.R);
+${CHUNK_ROWS}
   let mean = stats[c];
   var sg = T(0.0);
   var sgx = T(0.0);
@@ -168,9 +158,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     sgx = fma(g, x[i] - mean, sgx);
   }
   partial[k * 2u * p.CL + c] = sg;
-  partial[k * 2u * p.CL + p.CL + c] = sgx;
-}
-`),
+  partial[k * 2u * p.CL + p.CL + c] = sgx;`, CHUNKS),
 );
 
 /**
@@ -214,12 +202,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 
 export const bnGradApplyKernel = kernelCache((lanes: Lanes) =>
   vecKernel('bn-grad-apply', lanes, BN_MAP_UNIFORMS, { x: 'read', dy: 'read', coef: 'read', dx: 'read_write' }, /* wgsl */ `
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = linear_id(gid, nwg, WG);
-  if (i >= p.n) { return; }
   let c = i % p.CL;
   let x0 = x[i] - coef[3u * p.CL + c];
   dx[i] = fma(coef[c], dy[i], fma(coef[p.CL + c], x0, coef[2u * p.CL + c]));
-}
 `),
 );

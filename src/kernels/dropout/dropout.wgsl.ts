@@ -10,27 +10,19 @@
  * round(rate·2^32), so P(keep) = 1 − rate to within 2^-32. src/kernels/dropout/dropout-ref.ts
  * mirrors the hash on the host.
  */
-import { defineKernel } from '../spec.js';
-import { LINEAR_ID } from '../wgsl-common.js';
+import { elementKernel } from '../wgsl-common.js';
 
 // seedHash = pcg(seed), hashed once on the host (dropout.ts).
-export const DROPOUT = defineKernel(
+export const DROPOUT = elementKernel(
   {
     name: 'dropout',
-    overrides: { WG: ['u32', 256] },
-    workgroupSize: ['WG'],
     uniforms: { n: 'u32', seedHash: 'u32', threshold: 'u32', scale: 'f32' },
     bindings: { x: 'read', y: 'read_write' },
   },
   /* wgsl */ `
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = linear_id(gid, nwg, WG);
-  if (i >= p.n) { return; }
   let h = pcg(pcg(i) ^ p.seedHash);
-  y[i] = select(0.0, x[i] * p.scale, h >= p.threshold);
-}`,
-  LINEAR_ID +
-    /* wgsl */ `
+  y[i] = select(0.0, x[i] * p.scale, h >= p.threshold);`,
+  /* wgsl */ `
 fn pcg(v: u32) -> u32 {
   let state = v * 747796405u + 2891336453u;
   let word = ((state >> ((state >> 28u) + 4u)) ^ state) * 277803737u;

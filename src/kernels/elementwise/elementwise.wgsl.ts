@@ -3,8 +3,7 @@
  * (the activations' cases from the pointwise table, ./pointwise.ts), so an op's id is its
  * position in the list the launcher also reads.
  */
-import { defineKernel } from '../spec.js';
-import { LINEAR_ID } from '../wgsl-common.js';
+import { elementKernel } from '../wgsl-common.js';
 import { ACTIVATIONS, ACTIVATIONS_WGSL } from './pointwise.js';
 
 /** Unary maps besides the activations: WGSL statements setting r from v (and p.alpha, p.beta). */
@@ -35,41 +34,34 @@ export const BINARY_CASES: ReadonlyArray<[string, string]> = [
 const cases = (list: ReadonlyArray<[string, string]>) =>
   list.map(([name, body], k) => `    case ${k}u: { ${body} } // ${name}`).join('\n');
 
-const MAP_1D = { workgroupSize: ['WG'], overrides: { OP: ['u32', 0], WG: ['u32', 256] } } as const;
+const OP_OVERRIDE = { OP: ['u32', 0] } as const;
 
 /** Unary map out[i] = f(x[i]); OP selects f at pipeline creation. */
-export const UNARY = defineKernel(
-  { name: 'unary', ...MAP_1D, uniforms: { n: 'u32', alpha: 'f32', beta: 'f32' }, bindings: { x: 'read', out: 'read_write' } },
+export const UNARY = elementKernel(
+  { name: 'unary', overrides: OP_OVERRIDE, uniforms: { n: 'u32', alpha: 'f32', beta: 'f32' }, bindings: { x: 'read', out: 'read_write' } },
   /* wgsl */ `
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = linear_id(gid, nwg, WG);
-  if (i >= p.n) { return; }
   let v = x[i];
   var r: f32;
   switch OP {
 ${cases(UNARY_CASES)}
     default: { r = v; }
   }
-  out[i] = r;
-}`,
-  LINEAR_ID + ACTIVATIONS_WGSL,
+  out[i] = r;`,
+  ACTIVATIONS_WGSL,
 );
 
 /**
  * Binary map out[i] = f(a[i], b[i % nb]): b broadcasts along the leading dimensions when
  * it is smaller (a bias over the last axis, a scalar).
  */
-export const BINARY = defineKernel(
+export const BINARY = elementKernel(
   {
     name: 'binary',
-    ...MAP_1D,
+    overrides: OP_OVERRIDE,
     uniforms: { n: 'u32', nb: 'u32', alpha: 'f32', beta: 'f32' },
     bindings: { a: 'read', b: 'read', out: 'read_write' },
   },
   /* wgsl */ `
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = linear_id(gid, nwg, WG);
-  if (i >= p.n) { return; }
   let u = a[i];
   let v = b[i % p.nb];
   var r: f32;
@@ -77,60 +69,35 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 ${cases(BINARY_CASES)}
     default: { r = u; }
   }
-  out[i] = r;
-}`,
-  LINEAR_ID + ACTIVATIONS_WGSL,
+  out[i] = r;`,
+  ACTIVATIONS_WGSL,
 );
 
-const SIMPLE_1D = { workgroupSize: ['WG'], overrides: { WG: ['u32', 256] } } as const;
-
 /** In-place accumulate dst[i] = alpha * dst[i] + beta * src[i]. */
-export const AXPBY_INPLACE = defineKernel(
-  {
-    name: 'axpby-inplace',
-    ...SIMPLE_1D,
-    uniforms: { n: 'u32', alpha: 'f32', beta: 'f32' },
-    bindings: { src: 'read', dst: 'read_write' },
-  },
-  /* wgsl */ `
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = linear_id(gid, nwg, WG);
-  if (i >= p.n) { return; }
-  dst[i] = p.alpha * dst[i] + p.beta * src[i];
-}`,
-  LINEAR_ID,
+export const AXPBY_INPLACE = elementKernel(
+  { name: 'axpby-inplace', uniforms: { n: 'u32', alpha: 'f32', beta: 'f32' }, bindings: { src: 'read', dst: 'read_write' } },
+  '  dst[i] = p.alpha * dst[i] + p.beta * src[i];',
 );
 
 /**
  * out[i] = value. Its own shader because it binds only `out`: the unary map would bind the
  * same buffer read-only and read-write in one dispatch, which WebGPU rejects.
  */
-export const FILL = defineKernel(
-  { name: 'fill', ...SIMPLE_1D, uniforms: { n: 'u32', value: 'f32' }, bindings: { out: 'read_write' } },
-  /* wgsl */ `
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = linear_id(gid, nwg, WG);
-  if (i >= p.n) { return; }
-  out[i] = p.value;
-}`,
-  LINEAR_ID,
+export const FILL = elementKernel(
+  { name: 'fill', uniforms: { n: 'u32', value: 'f32' }, bindings: { out: 'read_write' } },
+  '  out[i] = p.value;',
 );
 
 /** out[a, r, b] = alpha · g[a, b]: the backward of a sum over the middle axis. */
-export const BROADCAST_MIDDLE = defineKernel(
+export const BROADCAST_MIDDLE = elementKernel(
   {
     name: 'broadcast-middle',
-    ...SIMPLE_1D,
     uniforms: { A: 'u32', R: 'u32', B: 'u32', alpha: 'f32' },
     bindings: { g: 'read', out: 'read_write' },
+    count: 'p.A * p.R * p.B',
   },
   /* wgsl */ `
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = linear_id(gid, nwg, WG);
-  if (i >= p.A * p.R * p.B) { return; }
   let b = i % p.B;
   let a = i / (p.R * p.B);
-  out[i] = p.alpha * g[a * p.B + b];
-}`,
-  LINEAR_ID,
+  out[i] = p.alpha * g[a * p.B + b];`,
 );

@@ -1,6 +1,6 @@
 import { ACTIVATIONS_WGSL } from '../elementwise/pointwise.js';
 import { defineKernel } from '../spec.js';
-import { LINEAR_ID, WORKGROUP_SUM } from '../wgsl-common.js';
+import { WORKGROUP_SUM, elementKernel } from '../wgsl-common.js';
 
 /**
  * WGSL has no log1p, and log(1 + u) loses every digit of a tiny u — exactly the BCE of a
@@ -109,18 +109,14 @@ fn row_value(r: u32) -> f32 {
  * OP 2: softmax cross-entropy, one thread per row: softmax·Σy − y (= softmax − y for labels
  *       that sum to 1)
  */
-export const LOSS_BACKWARD = defineKernel(
+export const LOSS_BACKWARD = elementKernel(
   {
     name: 'loss-backward',
     overrides: { OP: ['u32', 0], WG: ['u32', 64] },
-    workgroupSize: ['WG'],
     uniforms: { n: 'u32', C: 'u32', alpha: 'f32', lo: 'f32', hi: 'f32' },
     bindings: { g: 'read', x: 'read', y: 'read', dx: 'read_write' },
   },
   /* wgsl */ `
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = linear_id(gid, nwg, WG);
-  if (i >= p.n) { return; }
   let k = g[0] * p.alpha;
   switch OP {
     case 0u: { dx[i] = k * (act_sigmoid(x[i]) - y[i]); }
@@ -143,9 +139,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
       }
     }
     default: { dx[i] = 0.0; }
-  }
-}`,
-  LINEAR_ID + ACTIVATIONS_WGSL,
+  }`,
+  ACTIVATIONS_WGSL,
 );
 
 /**
@@ -173,19 +168,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 );
 
 /** out[i] = alpha · s[0] · x[i]: a scale by a scalar that lives on the GPU (L2 backward). */
-export const SCALE_BY_SCALAR = defineKernel(
-  {
-    name: 'scale-by-scalar',
-    overrides: { WG: ['u32', 256] },
-    workgroupSize: ['WG'],
-    uniforms: { n: 'u32', alpha: 'f32' },
-    bindings: { s: 'read', x: 'read', out: 'read_write' },
-  },
-  /* wgsl */ `
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = linear_id(gid, nwg, WG);
-  if (i >= p.n) { return; }
-  out[i] = p.alpha * s[0] * x[i];
-}`,
-  LINEAR_ID,
+export const SCALE_BY_SCALAR = elementKernel(
+  { name: 'scale-by-scalar', uniforms: { n: 'u32', alpha: 'f32' }, bindings: { s: 'read', x: 'read', out: 'read_write' } },
+  '  out[i] = p.alpha * s[0] * x[i];',
 );

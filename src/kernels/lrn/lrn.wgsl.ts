@@ -16,24 +16,18 @@
  * baked-in LO/HI (no loops, no dynamic indexing); integer divisions and loads are shared by
  * 4 channels. Otherwise a scalar variant, one invocation per element, loops over the window.
  */
-import { defineKernel, kernelCache, ofType } from '../spec.js';
-import { LINEAR_ID } from '../wgsl-common.js';
+import { kernelCache, ofType } from '../spec.js';
+import { elementKernel } from '../wgsl-common.js';
 
 /** n: invocations; CL: channel groups per pixel (C / lanes). */
 const LRN_UNIFORMS = { n: 'u32', CL: 'u32', LO: 'u32', HI: 'u32', k: 'f32', alpha: 'f32', beta: 'f32' } as const;
 
-function lrnKernel<B extends string>(name: string, v: LrnVariant, bindings: Record<B, 'read' | 'read_write'>, main: string) {
+function lrnKernel<B extends string>(name: string, v: LrnVariant, bindings: Record<B, 'read' | 'read_write'>, body: string) {
   const T = v.lanes === 4 ? 'vec4<f32>' : 'f32';
-  return defineKernel(
-    {
-      name: v.lanes === 4 ? `${name}-x4-${v.lo}-${v.hi}` : `${name}-x1`,
-      overrides: { WG: ['u32', 256] },
-      workgroupSize: ['WG'],
-      uniforms: LRN_UNIFORMS,
-      bindings: ofType(bindings, T),
-    },
-    main,
-    `${LINEAR_ID}\nalias T = ${T};\n`,
+  return elementKernel(
+    { name: v.lanes === 4 ? `${name}-x4-${v.lo}-${v.hi}` : `${name}-x1`, uniforms: LRN_UNIFORMS, bindings: ofType(bindings, T) },
+    body,
+    `alias T = ${T};\n`,
   );
 }
 
@@ -90,44 +84,36 @@ function windowSum(v: LrnVariant, name: string, arr: string, square: boolean, mi
   return scalarWindowSum(name, arr, square, mirrored ? 'p.HI' : 'p.LO', mirrored ? 'p.LO' : 'p.HI');
 }
 
-export const lrnForwardKernel = kernelCache((v: LrnVariant) =>
-  lrnKernel('lrn-fwd', v, { x: 'read', y: 'read_write' }, /* wgsl */ `
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = linear_id(gid, nwg, WG);
-  if (i >= p.n) { return; }
+/** d = k + α'·Σ_{window} x² of element i (channel group g). */
+function denominator(v: LrnVariant): string {
+  return /* wgsl */ `
   let g = i % p.CL;
   ${windowSum(v, 's', 'x', true, false)}
-  let d = p.k + p.alpha * s;
-  y[i] = x[i] * pow(d, T(-p.beta));
+  let d = p.k + p.alpha * s;`;
 }
+
+export const lrnForwardKernel = kernelCache((v: LrnVariant) =>
+  lrnKernel('lrn-fwd', v, { x: 'read', y: 'read_write' }, /* wgsl */ `
+${denominator(v)}
+  y[i] = x[i] * pow(d, T(-p.beta));
 `),
 );
 
 /** t = dy · a · d^(−β) / d and u = d^(−β). */
 export const lrnBackwardTKernel = kernelCache((v: LrnVariant) =>
   lrnKernel('lrn-bwd-t', v, { x: 'read', dy: 'read', t: 'read_write', u: 'read_write' }, /* wgsl */ `
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = linear_id(gid, nwg, WG);
-  if (i >= p.n) { return; }
-  let g = i % p.CL;
-  ${windowSum(v, 's', 'x', true, false)}
-  let d = p.k + p.alpha * s;
+${denominator(v)}
   let ui = pow(d, T(-p.beta));
   u[i] = ui;
   t[i] = dy[i] * x[i] * ui / d;
-}
 `),
 );
 
 /** dx = dy · u − 2α'β · a · Σ_{mirrored window} t. */
 export const lrnBackwardDxKernel = kernelCache((v: LrnVariant) =>
   lrnKernel('lrn-bwd-dx', v, { x: 'read', dy: 'read', t: 'read', u: 'read', dx: 'read_write' }, /* wgsl */ `
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = linear_id(gid, nwg, WG);
-  if (i >= p.n) { return; }
   let g = i % p.CL;
   ${windowSum(v, 's', 't', false, true)}
   dx[i] = dy[i] * u[i] - (2.0 * p.alpha * p.beta) * x[i] * s;
-}
 `),
 );

@@ -4,7 +4,7 @@
  * full reduction of millions of elements is not left to one thread.
  */
 import { defineKernel } from '../spec.js';
-import { LINEAR_ID, WORKGROUP_SUM } from '../wgsl-common.js';
+import { WORKGROUP_SUM, elementKernel } from '../wgsl-common.js';
 
 export const REDUCE = defineKernel(
   {
@@ -38,21 +38,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
  * out[i] = Σ_s x[s·L + i]: sums S stacked blocks of L values (the weight gradient's chunk
  * partials), one invocation per output, s in order.
  */
-export const SUM_LEADING = defineKernel(
-  {
-    name: 'sum-leading',
-    overrides: { WG: ['u32', 256] },
-    workgroupSize: ['WG'],
-    uniforms: { L: 'u32', S: 'u32' },
-    bindings: { part: 'read', out: 'read_write' },
-  },
+export const SUM_LEADING = elementKernel(
+  { name: 'sum-leading', uniforms: { L: 'u32', S: 'u32' }, bindings: { part: 'read', out: 'read_write' }, count: 'p.L' },
   /* wgsl */ `
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = linear_id(gid, nwg, WG);
-  if (i >= p.L) { return; }
   var s = 0.0;
   for (var k = 0u; k < p.S; k++) { s += part[k * p.L + i]; }
-  out[i] = s;
-}`,
-  LINEAR_ID,
+  out[i] = s;`,
 );
