@@ -42,6 +42,20 @@ import {
 } from './conv2d-common.wgsl.js';
 
 /**
+ * Entry point and prologue of both implicit-GEMM kernels: lane (pixel block), group g,
+ * first column c0 of the block, its output channel cb, the epilogue flags.
+ */
+function gemmMainStart(TN: number, sgc: number): string {
+  return /* wgsl */ `fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32${subgroupBuiltin(sgc)}) {
+  let lane = (wid.x + wid.y * nwg.x) * WG + lid;
+  let g = wid.z / p.NCB;
+  let c0 = (wid.z - g * p.NCB) * ${TN}u;
+  let cb = g * p.outCOff + c0;
+${EPILOGUE_PRELUDE}`;
+}
+
+/**
  * Implicit GEMM convolution: out[pixel, col] = Σ_k in[pixel's window, k] · wt[k, col].
  *
  * One kernel serves the forward pass (in = padded x, wt = w viewed [KH·KW·Cg, Cout]) and
@@ -87,13 +101,7 @@ ${stores}
       bindings: CONV_GEMM_BINDINGS,
     },
     /* wgsl */ `
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-        @builtin(local_invocation_index) lid: u32${subgroupBuiltin(sgc)}) {
-  let lane = (wid.x + wid.y * nwg.x) * WG + lid;
-  let g = wid.z / p.NCB;
-  let c0 = (wid.z - g * p.NCB) * ${TN}u;
-  let cb = g * p.outCOff + c0;
-${EPILOGUE_PRELUDE}
+${gemmMainStart(TN, sgc)}
   let plane = p.OU * p.OV;
 ${rowsInit}
 ${columnIndices('p.wOff + g * p.wGOff', 'c0', 'p.NCOLS', TN, sgc)}
@@ -159,13 +167,7 @@ ${stores}
       bindings: CONV_GEMM_BINDINGS,
     },
     /* wgsl */ `
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-        @builtin(local_invocation_index) lid: u32${subgroupBuiltin(sgc)}) {
-  let lane = (wid.x + wid.y * nwg.x) * WG + lid;
-  let g = wid.z / p.NCB;
-  let c0 = (wid.z - g * p.NCB) * ${TN}u;
-  let cb = g * p.outCOff + c0;
-${EPILOGUE_PRELUDE}
+${gemmMainStart(TN, sgc)}
   let blocks = p.M;
   let valid = lane < blocks;
   let lc = min(lane, blocks - 1u);

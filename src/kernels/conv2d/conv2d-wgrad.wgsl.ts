@@ -6,6 +6,14 @@
 import { defineKernel, kernelCache } from '../spec.js';
 import { CONV_WGRAD_UNIFORMS, accDecl, columnIndices, enables, fmaBlock, range, sharedColumns, subgroupBuiltin } from './conv2d-common.wgsl.js';
 
+/** Pixels [m0, m1) of chunk s, and the first one's image n, row oy, column ox. */
+const CHUNK_START = /* wgsl */ `  let m0 = min(s * p.CHUNK, p.M);
+  let m1 = min(m0 + p.CHUNK, p.M);
+  let plane = p.OH * p.OW;
+  var n = m0 / plane;
+  var oy = (m0 - n * plane) / p.OW;
+  var ox = m0 - n * plane - oy * p.OW;`;
+
 /**
  * Weight gradient, split along the reduction: partial[s, k, col] = Σ_{m in chunk s}
  * in[window(m), k] · gy[m, col], with k = (kh, kw, ci) over one group's Kg = KH·KW·Cg rows.
@@ -54,12 +62,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 ${rowsInit}
 ${columnIndices('g * p.NCOLS', 'c0', 'p.NCOLS', TN, sgc)}
 ${accDecl(TK, TN)}
-  let m0 = min(s * p.CHUNK, p.M);
-  let m1 = min(m0 + p.CHUNK, p.M);
-  let plane = p.OH * p.OW;
-  var n = m0 / plane;
-  var oy = (m0 - n * plane) / p.OW;
-  var ox = m0 - n * plane - oy * p.OW;
+${CHUNK_START}
   var pix = ((n * p.inH + oy * p.SU) * p.inW + ox * p.SV) * p.CIN;
   let pixStep = p.SV * p.CIN;
   var grow = m0 * p.COUT;
@@ -147,12 +150,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 ${columnIndices('g * p.NCOLS', 'c0', 'p.NCOLS', TN, sgc)}
 ${range(R).map((r) => '  ' + range(TN).map((j) => `var acc${r}_${j} = 0.0;`).join(' ')).join('\n')}
 ${range(KW).map((c) => `  var xw${c}: ${vt};`).join('\n')}
-  let m0 = min(s * p.CHUNK, p.M);
-  let m1 = min(m0 + p.CHUNK, p.M);
-  let plane = p.OH * p.OW;
-  var n = m0 / plane;
-  var oy = (m0 - n * plane) / p.OW;
-  var ox = m0 - n * plane - oy * p.OW;
+${CHUNK_START}
   var pix = ((n * p.inH + oy * p.SU) * p.inW + ox * ${SW}u) * p.CIN;
   var fresh = true;
   var grow = m0 * p.COUT;

@@ -8,10 +8,11 @@
  * channels, as in PyTorch's and Keras's grouped convolutions.
  */
 import type { ActivationOption } from '../elementwise/pointwise.js';
+import { samePadding } from '../same-padding.js';
 
 /**
- * 'valid': no padding. 'same': TensorFlow's rule (out = ceil(in/stride); total padding
- * max((out−1)·stride + k − in, 0), the odd extra row/column at the bottom/right).
+ * 'valid': no padding. 'same': TensorFlow's rule (../same-padding.ts; the odd extra
+ * row/column at the bottom/right).
  * number / [padH, padW]: symmetric, like PyTorch. [top, bottom, left, right]: explicit.
  */
 export type Padding = 'valid' | 'same' | number | [number, number] | [number, number, number, number];
@@ -92,14 +93,8 @@ export function conv2dGeometry(inShape: readonly number[], wShape: readonly numb
   let padT = 0, padB = 0, padL = 0, padR = 0;
   let OH: number, OW: number;
   if (padding === 'same') {
-    OH = Math.ceil(H / sh);
-    OW = Math.ceil(W / sw);
-    const th = Math.max((OH - 1) * sh + KH - H, 0);
-    const tw = Math.max((OW - 1) * sw + KW - W, 0);
-    padT = Math.floor(th / 2);
-    padB = th - padT;
-    padL = Math.floor(tw / 2);
-    padR = tw - padL;
+    ({ out: OH, before: padT, after: padB } = samePadding(H, KH, sh));
+    ({ out: OW, before: padL, after: padR } = samePadding(W, KW, sw));
   } else {
     if (padding === 'valid') {
       // no padding
