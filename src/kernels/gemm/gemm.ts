@@ -7,7 +7,7 @@
  * lavapipe (docs/BENCHMARKS.md). The default variant, 'auto', takes the subgroup kernel when
  * the adapter has subgroups of ≥ 8 lanes, with its tile and lane direction picked per shape
  * by a cost model, and the blocked 4×4 kernel otherwise. Every variant is selectable, per
- * call or globally (setGemmVariant), so benchmarks compare them on the same shapes.
+ * call (gemm's last argument), so benchmarks compare them on the same shapes.
  */
 import { type GpuContext, GpuError, grid2d } from '../context.js';
 import { type ActivationOption, activationId } from '../elementwise/pointwise.js';
@@ -89,21 +89,13 @@ export type GemmVariantName = keyof typeof GEMM_VARIANTS;
 
 export const DEFAULT_GEMM: GemmVariant = GEMM_VARIANTS.auto;
 
-let currentVariant: GemmVariant = DEFAULT_GEMM;
-/** Selects the kernel every later gemm() call uses (benchmarks compare variants this way). */
-export function setGemmVariant(v: GemmVariant): void {
-  currentVariant = v;
-}
-export function getGemmVariant(): GemmVariant {
-  return currentVariant;
-}
 
 /** Whether the subgroup kernel can run: the feature, and subgroups of at least 8 lanes. */
 export function hasSubgroupGemm(ctx: GpuContext): boolean {
   return ctx.subgroupMinSize >= 8;
 }
 
-export function gemm(ctx: GpuContext, a: GPUBuffer, b: GPUBuffer, c: GPUBuffer, o: GemmOptions, variant = currentVariant): void {
+export function gemm(ctx: GpuContext, a: GPUBuffer, b: GPUBuffer, c: GPUBuffer, o: GemmOptions, variant: GemmVariant = DEFAULT_GEMM): void {
   const { M, N, K } = o;
   const batch = o.batch ?? 1;
   const label = o.label ?? `gemm[${M}×${K}${o.transA ? 'ᵀ' : ''} · ${K}×${N}${o.transB ? 'ᵀ' : ''}${batch > 1 ? ` ×${batch}` : ''}]`;
