@@ -1,7 +1,8 @@
-/** Max-pooling launchers (NHWC). Geometry: ./geometry.ts; reference: ./pool-ref.ts. */
+/** Max- and average-pooling launchers (NHWC). Geometry: ./geometry.ts; reference: ./pool-ref.ts. */
 import { type GpuContext, MAX_WORKGROUPS_PER_DIM } from '../context.js';
 import { f32Bytes, launch } from '../spec.js';
 import { geometryLabel, type PoolGeometry } from './geometry.js';
+import { avgPoolBackwardKernel, avgPoolForwardKernel } from './avgpool.wgsl.js';
 import { maxPoolBackwardKernel, maxPoolForwardKernel } from './pool.wgsl.js';
 
 export { poolGeometry, type PoolGeometry, type Pool2dOptions } from './geometry.js';
@@ -59,5 +60,31 @@ export function maxPool2dBackward(ctx: GpuContext, dy: GPUBuffer, argmax: GPUBuf
     buffers: { dy, argmax, dx },
     need: { dy: f32Bytes(nOut), argmax: f32Bytes(nOut), dx: f32Bytes(nIn) },
     workgroups: grid('maxPool2dBackward', g, (g.W * g.C) / lanes, g.H),
+  });
+}
+
+/** y = average pool of x (TensorFlow's divisor: the window's cells inside the input). */
+export function avgPool2dForward(ctx: GpuContext, x: GPUBuffer, y: GPUBuffer, g: PoolGeometry): void {
+  const lanes = lanesFor(g);
+  launch(ctx, avgPoolForwardKernel(lanes), {
+    label: `avgPool2d${geometryLabel(g)}`,
+    constants: constants(g),
+    uniforms: geomUniforms(g, lanes),
+    buffers: { x, y },
+    need: { x: f32Bytes(g.N * g.H * g.W * g.C), y: f32Bytes(g.N * g.OH * g.OW * g.C) },
+    workgroups: grid('avgPool2d', g, (g.OW * g.C) / lanes, g.OH),
+  });
+}
+
+/** dx: each input cell gathers dy/count of the outputs whose window covers it (every element written). */
+export function avgPool2dBackward(ctx: GpuContext, dy: GPUBuffer, dx: GPUBuffer, g: PoolGeometry): void {
+  const lanes = lanesFor(g);
+  launch(ctx, avgPoolBackwardKernel(lanes), {
+    label: `avgPool2dBackward${geometryLabel(g)}`,
+    constants: constants(g),
+    uniforms: geomUniforms(g, lanes),
+    buffers: { dy, dx },
+    need: { dy: f32Bytes(g.N * g.OH * g.OW * g.C), dx: f32Bytes(g.N * g.H * g.W * g.C) },
+    workgroups: grid('avgPool2dBackward', g, (g.W * g.C) / lanes, g.H),
   });
 }

@@ -26,12 +26,12 @@
 import { type BindingDecl, defineKernel, kernelCache } from '../spec.js';
 
 // CL: channel groups per pixel (C / lanes); all indices below count groups.
-const POOL_UNIFORMS = { N: 'u32', H: 'u32', W: 'u32', CL: 'u32', OH: 'u32', OW: 'u32', padT: 'u32', padL: 'u32' } as const;
+export const POOL_UNIFORMS = { N: 'u32', H: 'u32', W: 'u32', CL: 'u32', OH: 'u32', OW: 'u32', padT: 'u32', padL: 'u32' } as const;
 // Window and stride are override constants: divisions by them become shifts and multiplies.
-const POOL_OVERRIDES = { WG: ['u32', 64], KH: ['u32'], KW: ['u32'], SH: ['u32'], SW: ['u32'] } as const;
+export const POOL_OVERRIDES = { WG: ['u32', 64], KH: ['u32'], KW: ['u32'], SH: ['u32'], SW: ['u32'] } as const;
 
-const vecType = (lanes: 1 | 4, s: 'f32' | 'u32') => (lanes === 4 ? `vec4<${s}>` : s);
-const aliases = (lanes: 1 | 4) => `alias T = ${vecType(lanes, 'f32')};\nalias U = ${vecType(lanes, 'u32')};\n`;
+export const vecType = (lanes: 1 | 4, s: 'f32' | 'u32') => (lanes === 4 ? `vec4<${s}>` : s);
+export const aliases = (lanes: 1 | 4) => `alias T = ${vecType(lanes, 'f32')};\nalias U = ${vecType(lanes, 'u32')};\n`;
 
 export const maxPoolForwardKernel = kernelCache((saveArgmax: boolean, lanes: 1 | 4) =>
   defineKernel(
@@ -109,7 +109,7 @@ export const maxPoolBackwardKernel = kernelCache((lanes: 1 | 4) =>
   ),
 );
 
-const COVER_WGSL = /* wgsl */ `
+export const COVER_WGSL = /* wgsl */ `
 // Outputs o with o·S ≤ q ≤ o·S + K − 1 (q ≥ 0: padded coordinate), clipped to [0, O).
 // Unsigned arithmetic (q + S − K + 1 ≥ 0 is tested first) so divisions by the constant S
 // need no sign fix-up.
