@@ -14,7 +14,7 @@
  * - Forward = implicit GEMM: M = N·OH·OW pixels × Cout columns, K = KH·KW·Cin; the weights
  *   viewed [K, Cout] are the B matrix and the [M, Cout] output is NHWC already.
  *   Generic kernel (convGemmKernel): any kernel size and stride, TM pixels × TN columns per
- *   invocation. For the AlexNet shapes (cfg.rowShapes: 3×3/1, 5×5/1, 11×11/4) a
+ *   invocation. For the AlexNet shapes (tuning.ts rowKernels: 3×3/1, 5×5/1, 11×11/4) a
  *   compile-time-specialised kernel (convRowKernel) gives each invocation TM consecutive
  *   pixels of an output row and loads every input column once for all the taps that read
  *   it (~2× faster than the generic kernel at conv3–5).
@@ -45,68 +45,12 @@ import { FLIP_WEIGHTS, PAD } from './conv2d-aux.wgsl.js';
 import { convGemmKernel, convRowKernel } from './conv2d-gemm.wgsl.js';
 import { convWgradKernel, convWgradRowKernel } from './conv2d-wgrad.wgsl.js';
 import { type Conv2dGeometry, describeGeometry } from './geometry.js';
+import { type ConvTuning, type RowKernelShape, convTuning } from './tuning.js';
 
-export interface ConvKernelConfig {
-  /** Pixels (rows) per invocation in the forward and data-gradient GEMM. */
-  TM: number;
-  /** Columns per workgroup (shared through subgroups) when there are more than 8 columns. */
-  TN: number;
-  /** Weight-gradient rows k per invocation and columns per workgroup. */
-  TK: number;
-  TNW: number;
-  WG: number;
-  WGW: number;
-  /** Use subgroup broadcasts when the device has them (false forces the plain path). */
-  subgroups: boolean;
-  /** Target number of workgroups for the weight gradient's split reduction. */
-  wgradTargetWorkgroups: number;
-  /**
-   * (kernel width, stride, columns per workgroup) of the compile-time-specialised row-reuse
-   * kernels (each entry compiles its own pipelines); other shapes use the generic implicit
-   * GEMM. The AlexNet shapes: 3×3/1, 5×5/1 (and every stride-1 data gradient of them),
-   * 11×11/4 (48 outputs: 2 blocks of 24 measured ~20% faster than 3 of 16).
-   */
-  rowShapes: Array<[number, number, number]>;
-  /** Pixels per invocation of the row kernel. */
-  TMR: number;
-  /** Weight-gradient row kernel: columns per workgroup when lanes own 1 / 4 channels, workgroup size. */
-  TNWR1: number;
-  TNWR4: number;
-  WGWR: number;
-  /** Channels per weight-gradient row-kernel lane (4 = vec4 loads) when the layout allows. */
-  wgradCB: 1 | 4;
-}
-
-export const DEFAULT_CONV: ConvKernelConfig = {
-  TM: 8,
-  TN: 16,
-  TK: 4,
-  TNW: 16,
-  WG: 64,
-  WGW: 32,
-  subgroups: true,
-  wgradTargetWorkgroups: 64,
-  rowShapes: [[3, 1, 16], [5, 1, 16], [11, 4, 24]],
-  TMR: 6,
-  TNWR1: 16,
-  TNWR4: 8,
-  WGWR: 8,
-  wgradCB: 4,
-};
-
-let config: ConvKernelConfig = DEFAULT_CONV;
-/** Overrides tile sizes (benchmarks and tests); returns the previous configuration. */
-export function setConvConfig(c: Partial<ConvKernelConfig>): ConvKernelConfig {
-  const prev = config;
-  config = { ...config, ...c };
-  return prev;
-}
-export function convConfig(): ConvKernelConfig {
-  return config;
-}
+export { type ConvTuning, DEFAULT_CONV, convTuning, setConvTuning } from './tuning.js';
 
 /** Values shared per subgroup broadcast: 8 (or 4) when the device's subgroups are that wide, else 0. */
-export function subgroupChunk(ctx: GpuContext, cfg: ConvKernelConfig = config): number {
+export function subgroupChunk(ctx: GpuContext, cfg: Readonly<ConvTuning> = convTuning(ctx)): number {
   if (!cfg.subgroups) return 0;
   const min = ctx.subgroupMinSize;
   return min >= 8 ? 8 : min >= 4 ? 4 : 0;
@@ -156,14 +100,14 @@ interface GemmLaunch {
   need: { x: number; w: number; y: number };
 }
 
-function rowShape(cfg: ConvKernelConfig, kw: number, sw: number): [number, number, number] | undefined {
-  return cfg.rowShapes.find(([k, s]) => k === kw && s === sw);
+function rowShape(cfg: Readonly<ConvTuning>, kw: number, sw: number): RowKernelShape | undefined {
+  return cfg.rowKernels.find((r) => r.width === kw && r.stride === sw);
 }
 
 /**
  * Launches one implicit-GEMM convolution. `C` is the input channels per group (the run
  * length when runs are single taps), `KW` the window width in taps, used to pick the
- * row-reuse kernel when (KW, SV) is one of cfg.rowShapes.
+ * row-reuse kernel when (KW, SV) is one of the tuning's rowKernels.
  */
 function launchGemm(
   ctx: GpuContext,
@@ -174,12 +118,13 @@ function launchGemm(
   out: GPUBuffer,
 ): void {
   if (L.M === 0) return;
-  const cfg = config;
+  const cfg = convTuning(ctx);
   const sgc = subgroupChunk(ctx, cfg);
   const row = L.TH > 0 ? rowShape(cfg, L.KW, L.SV) : undefined;
-  const TN = L.NCOLS <= 8 ? 8 : row ? row[2] : cfg.TN;
+  const TN = L.NCOLS <= 8 ? 8 : row ? row.columns : cfg.gemmColumns;
   const NCB = Math.ceil(L.NCOLS / TN);
-  const constants = { WG: cfg.WG, ACT: L.act };
+  const WG = cfg.gemmWorkgroup;
+  const constants = { WG, ACT: L.act };
   const FLAGS = (bias ? 1 : 0) | (L.relu ? 2 : 0);
   const uniforms = {
     M: L.M, OU: L.OU, OV: L.OV, NCOLS: L.NCOLS, inH: L.inH, inW: L.inW, CIN: L.CIN, inCOff: L.inCOff,
@@ -195,10 +140,10 @@ function launchGemm(
     need: { x: L.need.x, w: L.need.w, bias: bias ? f32Bytes(L.groups * L.NCOLS) : 0, y: L.need.y },
   };
   if (row) {
-    const TM = cfg.TMR;
+    const TM = cfg.rowPixels;
     const NVB = Math.ceil(L.OV / TM);
     const blocks = (L.M / L.OV) * NVB;
-    const [wx, wy] = grid2d(Math.ceil(blocks / cfg.WG));
+    const [wx, wy] = grid2d(Math.ceil(blocks / WG));
     launch(ctx, convRowKernel(TM, TN, L.KW, L.SV, sgc), {
       ...bind,
       // The row kernel counts invocations in M and runs of one channel each.
@@ -207,8 +152,8 @@ function launchGemm(
     });
     return;
   }
-  const TM = cfg.TM;
-  const [wx, wy] = grid2d(Math.ceil(L.M / (TM * cfg.WG)));
+  const TM = cfg.gemmPixels;
+  const [wx, wy] = grid2d(Math.ceil(L.M / (TM * WG)));
   launch(ctx, convGemmKernel(TM, TN, sgc), { ...bind, uniforms, workgroups: [wx, wy, L.groups * NCB] });
 }
 
@@ -330,17 +275,17 @@ export function conv2dBackwardData(ctx: GpuContext, g: Conv2dGeometry, gy: GPUBu
  */
 export function conv2dBackwardWeights(ctx: GpuContext, g: Conv2dGeometry, xp: GPUBuffer, gy: GPUBuffer, dw: GPUBuffer): void {
   const label = `conv2d-dw${describeGeometry(g)}`;
-  const cfg = config;
+  const cfg = convTuning(ctx);
   const sgc = subgroupChunk(ctx, cfg);
   const M = g.N * g.OH * g.OW;
   const Kg = g.KH * g.KW * g.Cg;
   const row = rowShape(cfg, g.KW, g.sw) !== undefined;
   // Row kernel: lanes own (kh, channel block) with all KW taps; generic: TK rows k each.
-  const CB = cfg.wgradCB === 4 && g.Cin % 4 === 0 && g.Cg % 4 === 0 && g.KW <= 5 ? 4 : 1;
-  const lanes = row ? g.KH * (g.Cg / CB) : Math.ceil(Kg / cfg.TK);
-  const TN = g.Coutg <= 8 ? 8 : row ? (CB === 4 ? cfg.TNWR4 : cfg.TNWR1) : cfg.TNW;
+  const CB = cfg.wgradRowChannels === 4 && g.Cin % 4 === 0 && g.Cg % 4 === 0 && g.KW <= 5 ? 4 : 1;
+  const lanes = row ? g.KH * (g.Cg / CB) : Math.ceil(Kg / cfg.wgradRows);
+  const TN = g.Coutg <= 8 ? 8 : row ? (CB === 4 ? cfg.wgradRowColumnsVec4 : cfg.wgradRowColumnsScalar) : cfg.wgradColumns;
   const NCB = Math.ceil(g.Coutg / TN);
-  const WGW = row ? cfg.WGWR : cfg.WGW;
+  const WGW = row ? cfg.wgradRowWorkgroup : cfg.wgradWorkgroup;
   const kBlocks = Math.ceil(lanes / WGW);
   // Split the reduction so that about wgradTargetWorkgroups workgroups run, with chunks of
   // at least 32 pixels (each chunk's partial sums cost a K×Cout write and a read).
@@ -351,7 +296,7 @@ export function conv2dBackwardWeights(ctx: GpuContext, g: Conv2dGeometry, xp: GP
   if (S > 65535) throw new GpuError(`${label}: ${S} reduction chunks exceed the dispatch limit`);
   const L = Kg * g.Cout;
   const part = S > 1 ? ctx.newStorage(S * L * 4, 'conv2d-dw-partial') : dw;
-  launch(ctx, row ? convWgradRowKernel(g.KW, g.sw, CB as 1 | 4, TN, sgc) : convWgradKernel(cfg.TK, TN, sgc), {
+  launch(ctx, row ? convWgradRowKernel(g.KW, g.sw, CB as 1 | 4, TN, sgc) : convWgradKernel(cfg.wgradRows, TN, sgc), {
     label,
     constants: { WG: WGW },
     uniforms: {
