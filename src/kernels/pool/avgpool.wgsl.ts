@@ -10,8 +10,8 @@
  * Backward is a gather like max pooling's: an input cell adds dy/count of every output
  * whose window covers it.
  */
-import { defineKernel, kernelCache } from '../spec.js';
-import { COVER_WGSL, POOL_OVERRIDES, POOL_UNIFORMS, aliases, vecType } from './pool.wgsl.js';
+import { kernelCache } from '../spec.js';
+import { COVER_WGSL, INPUT_GRID_MAIN, OUTPUT_GRID_MAIN, poolKernel } from './pool.wgsl.js';
 
 /** Rows [hs, he) and columns [ws, we) of the input that output (oh, ow)'s window covers. */
 const WINDOW_WGSL = /* wgsl */ `
@@ -23,21 +23,12 @@ fn window(oh: u32, ow: u32) -> vec4<i32> {
 `;
 
 export const avgPoolForwardKernel = kernelCache((lanes: 1 | 4) =>
-  defineKernel(
-    {
-      name: `avgpool-fwd-x${lanes}`,
-      overrides: POOL_OVERRIDES,
-      workgroupSize: ['WG'],
-      uniforms: POOL_UNIFORMS,
-      bindings: { x: ['read', vecType(lanes, 'f32')], y: ['read_write', vecType(lanes, 'f32')] },
-    },
+  poolKernel(
+    'avgpool-fwd',
+    lanes,
+    { x: ['read', 'T'], y: ['read_write', 'T'] },
     /* wgsl */ `
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  if (gid.x >= p.OW * p.CL) { return; }
-  let c = gid.x % p.CL;
-  let ow = gid.x / p.CL;
-  let oh = gid.y;
-  let n = gid.z;
+${OUTPUT_GRID_MAIN}
   let r = window(oh, ow);
   var acc = T(0.0);
   for (var h = r.x; h < r.y; h++) {
@@ -46,26 +37,17 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   }
   y[((n * p.OH + oh) * p.OW + ow) * p.CL + c] = acc / f32((r.y - r.x) * (r.w - r.z));
 }`,
-    aliases(lanes) + WINDOW_WGSL,
+    WINDOW_WGSL,
   ),
 );
 
 export const avgPoolBackwardKernel = kernelCache((lanes: 1 | 4) =>
-  defineKernel(
-    {
-      name: `avgpool-bwd-x${lanes}`,
-      overrides: POOL_OVERRIDES,
-      workgroupSize: ['WG'],
-      uniforms: POOL_UNIFORMS,
-      bindings: { dy: ['read', vecType(lanes, 'f32')], dx: ['read_write', vecType(lanes, 'f32')] },
-    },
+  poolKernel(
+    'avgpool-bwd',
+    lanes,
+    { dy: ['read', 'T'], dx: ['read_write', 'T'] },
     /* wgsl */ `
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  if (gid.x >= p.W * p.CL) { return; }
-  let c = gid.x % p.CL;
-  let w = gid.x / p.CL;
-  let h = gid.y;
-  let n = gid.z;
+${INPUT_GRID_MAIN}
   let rh = cover(h + p.padT, KH, SH, p.OH);
   let rw = cover(w + p.padL, KW, SW, p.OW);
   var acc = T(0.0);
@@ -78,6 +60,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   }
   dx[((n * p.H + h) * p.W + w) * p.CL + c] = acc;
 }`,
-    aliases(lanes) + COVER_WGSL + WINDOW_WGSL,
+    COVER_WGSL + WINDOW_WGSL,
   ),
 );

@@ -23,45 +23,70 @@
  * The lane count and the argmax write are baked into the source (not override constants):
  * they change the array element types, and layout 'auto' needs every declared binding used.
  */
-import { type BindingDecl, defineKernel, kernelCache } from '../spec.js';
+import { type Access, type BindingDecl, type Kernel, defineKernel, kernelCache } from '../spec.js';
 
 // CL: channel groups per pixel (C / lanes); all indices below count groups.
-export const POOL_UNIFORMS = { N: 'u32', H: 'u32', W: 'u32', CL: 'u32', OH: 'u32', OW: 'u32', padT: 'u32', padL: 'u32' } as const;
+const POOL_UNIFORMS = { N: 'u32', H: 'u32', W: 'u32', CL: 'u32', OH: 'u32', OW: 'u32', padT: 'u32', padL: 'u32' } as const;
 // Window and stride are override constants: divisions by them become shifts and multiplies.
-export const POOL_OVERRIDES = { WG: ['u32', 64], KH: ['u32'], KW: ['u32'], SH: ['u32'], SW: ['u32'] } as const;
+const POOL_OVERRIDES = { WG: ['u32', 64], KH: ['u32'], KW: ['u32'], SH: ['u32'], SW: ['u32'] } as const;
 
-export const vecType = (lanes: 1 | 4, s: 'f32' | 'u32') => (lanes === 4 ? `vec4<${s}>` : s);
-export const aliases = (lanes: 1 | 4) => `alias T = ${vecType(lanes, 'f32')};\nalias U = ${vecType(lanes, 'u32')};\n`;
+const vecType = (lanes: 1 | 4, s: 'f32' | 'u32') => (lanes === 4 ? `vec4<${s}>` : s);
 
-export const maxPoolForwardKernel = kernelCache((saveArgmax: boolean, lanes: 1 | 4) =>
-  defineKernel(
-    {
-      name: `maxpool-fwd${saveArgmax ? '-argmax' : ''}-x${lanes}`,
-      overrides: POOL_OVERRIDES,
-      workgroupSize: ['WG'],
-      uniforms: POOL_UNIFORMS,
-      // Without saveArgmax there is no argmax binding (layout 'auto' needs every declared
-      // binding used); launch binds only the spec's names, so the launcher may still pass one.
-      bindings: {
-        x: ['read', vecType(lanes, 'f32')],
-        y: ['read_write', vecType(lanes, 'f32')],
-        ...(saveArgmax ? { argmax: ['read_write', vecType(lanes, 'u32')] as const } : {}),
-      } as Record<'x' | 'y' | 'argmax', BindingDecl>,
-    },
-    forwardMain(saveArgmax),
-    aliases(lanes),
-  ),
-);
+/**
+ * A pooling kernel: the pooling uniforms and overrides; bindings hold T (lanes floats) or
+ * U (lanes u32s) per pixel and channel group; `T` and `U` are also aliases in the body.
+ */
+export function poolKernel<B extends string>(
+  name: string,
+  lanes: 1 | 4,
+  bindings: Record<B, readonly [Access, 'T' | 'U']>,
+  main: string,
+  helpers = '',
+): Kernel<B, keyof typeof POOL_UNIFORMS> {
+  const types = { T: vecType(lanes, 'f32'), U: vecType(lanes, 'u32') };
+  const decl = {} as Record<B, BindingDecl>;
+  for (const [b, [access, t]] of Object.entries(bindings) as [B, readonly [Access, 'T' | 'U']][]) decl[b] = [access, types[t]];
+  return defineKernel(
+    { name: `${name}-x${lanes}`, overrides: POOL_OVERRIDES, workgroupSize: ['WG'], uniforms: POOL_UNIFORMS, bindings: decl },
+    main,
+    `alias T = ${types.T};\nalias U = ${types.U};\n${helpers}`,
+  );
+}
 
-// Grid: x = ow·CL + c, y = oh, z = n — one integer division instead of three.
-function forwardMain(saveArgmax: boolean): string {
-  return /* wgsl */ `
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+/** Entry point over the output grid: x = ow·CL + c, y = oh, z = n — one integer division instead of three. */
+export const OUTPUT_GRID_MAIN = /* wgsl */ `fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (gid.x >= p.OW * p.CL) { return; }
   let c = gid.x % p.CL;
   let ow = gid.x / p.CL;
   let oh = gid.y;
-  let n = gid.z;
+  let n = gid.z;`;
+
+/** Entry point over the input grid: x = w·CL + c, y = h, z = n. */
+export const INPUT_GRID_MAIN = /* wgsl */ `fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  if (gid.x >= p.W * p.CL) { return; }
+  let c = gid.x % p.CL;
+  let w = gid.x / p.CL;
+  let h = gid.y;
+  let n = gid.z;`;
+
+export const maxPoolForwardKernel = kernelCache((saveArgmax: boolean, lanes: 1 | 4) =>
+  poolKernel(
+    `maxpool-fwd${saveArgmax ? '-argmax' : ''}`,
+    lanes,
+    // Without saveArgmax there is no argmax binding (layout 'auto' needs every declared
+    // binding used); launch binds only the spec's names, so the launcher may still pass one.
+    {
+      x: ['read', 'T'],
+      y: ['read_write', 'T'],
+      ...(saveArgmax ? { argmax: ['read_write', 'U'] as const } : {}),
+    } as Record<'x' | 'y' | 'argmax', readonly [Access, 'T' | 'U']>,
+    forwardMain(saveArgmax),
+  ),
+);
+
+function forwardMain(saveArgmax: boolean): string {
+  return /* wgsl */ `
+${OUTPUT_GRID_MAIN}
   let o = ((n * p.OH + oh) * p.OW + ow) * p.CL + c;
   let h0 = i32(oh * SH) - i32(p.padT);
   let w0 = i32(ow * SW) - i32(p.padL);
@@ -96,17 +121,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 
 /** The backward gather (see the file comment). Grid: x = w·CL + c, y = h, z = n. */
 export const maxPoolBackwardKernel = kernelCache((lanes: 1 | 4) =>
-  defineKernel(
-    {
-      name: `maxpool-bwd-x${lanes}`,
-      overrides: POOL_OVERRIDES,
-      workgroupSize: ['WG'],
-      uniforms: POOL_UNIFORMS,
-      bindings: { dy: ['read', vecType(lanes, 'f32')], argmax: ['read', vecType(lanes, 'u32')], dx: ['read_write', vecType(lanes, 'f32')] },
-    },
-    BACKWARD_MAIN,
-    aliases(lanes) + COVER_WGSL,
-  ),
+  poolKernel('maxpool-bwd', lanes, { dy: ['read', 'T'], argmax: ['read', 'U'], dx: ['read_write', 'T'] }, BACKWARD_MAIN, COVER_WGSL),
 );
 
 export const COVER_WGSL = /* wgsl */ `
@@ -123,12 +138,7 @@ fn cover(q: u32, K: u32, S: u32, O: u32) -> vec2<i32> {
 `;
 
 const BACKWARD_MAIN = /* wgsl */ `
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  if (gid.x >= p.W * p.CL) { return; }
-  let c = gid.x % p.CL;
-  let w = gid.x / p.CL;
-  let h = gid.y;
-  let n = gid.z;
+${INPUT_GRID_MAIN}
   let i = ((n * p.H + h) * p.W + w) * p.CL + c;
   let hp = h + p.padT;
   let wp = w + p.padL;
