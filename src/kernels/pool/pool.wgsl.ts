@@ -53,21 +53,20 @@ export function poolKernel<B extends string>(
   );
 }
 
-/** Entry point over the output grid: x = ow·CL + c, y = oh, z = n — one integer division instead of three. */
-export const OUTPUT_GRID_MAIN = /* wgsl */ `fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  if (gid.x >= p.OW * p.CL) { return; }
+/**
+ * Entry point over the output grid (x = ow·CL + c, y = oh, z = n) or the input grid
+ * (w, h): one integer division instead of three.
+ */
+function gridMain(W: 'OW' | 'W', w: 'ow' | 'w', h: 'oh' | 'h'): string {
+  return /* wgsl */ `fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  if (gid.x >= p.${W} * p.CL) { return; }
   let c = gid.x % p.CL;
-  let ow = gid.x / p.CL;
-  let oh = gid.y;
+  let ${w} = gid.x / p.CL;
+  let ${h} = gid.y;
   let n = gid.z;`;
-
-/** Entry point over the input grid: x = w·CL + c, y = h, z = n. */
-export const INPUT_GRID_MAIN = /* wgsl */ `fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  if (gid.x >= p.W * p.CL) { return; }
-  let c = gid.x % p.CL;
-  let w = gid.x / p.CL;
-  let h = gid.y;
-  let n = gid.z;`;
+}
+export const OUTPUT_GRID_MAIN = gridMain('OW', 'ow', 'oh');
+export const INPUT_GRID_MAIN = gridMain('W', 'w', 'h');
 
 export const maxPoolForwardKernel = kernelCache((saveArgmax: boolean, lanes: 1 | 4) =>
   poolKernel(
