@@ -380,7 +380,11 @@ export function grid2d(n: number): [number, number] {
   return [Math.ceil(n / y), y];
 }
 
-/** Packs uniform parameters: u32 for integers by default, f32 where listed. */
+/**
+ * Packs positional uniform parameters (u32 for integers by default, f32 where listed), for
+ * hand-written shaders outside src/kernels (scripts/bench/ceilings.ts). Kernels declare
+ * their uniforms in a spec and pack them by name (spec.ts).
+ */
 export function params(values: Array<number | { f32: number } | { i32: number }>): ArrayBuffer {
   const buf = new ArrayBuffer(Math.max(16, Math.ceil((values.length * 4) / 16) * 16));
   const u = new Uint32Array(buf);
