@@ -56,3 +56,20 @@ ${body.replace(/^\n+|\s+$/g, '')}
     LINEAR_ID + helpers,
   );
 }
+
+/**
+ * The `case`s of a WGSL switch from named bodies: a name's case number is its position in
+ * the record, so launchers look ids up (caseId) instead of keeping numbers in step by hand.
+ */
+export function switchCases(cases: Readonly<Record<string, string>>): string {
+  return Object.entries(cases)
+    .map(([name, body], k) => `    case ${k}u: { // ${name}\n      ${body.trim()}\n    }`)
+    .join('\n');
+}
+
+/** The case number of `name` in a switchCases record. */
+export function caseId(cases: Readonly<Record<string, string>>, name: string): number {
+  const k = Object.keys(cases).indexOf(name);
+  if (k < 0) throw new Error(`no case '${name}' (have ${Object.keys(cases).join(', ')})`);
+  return k;
+}

@@ -5,6 +5,7 @@
  */
 import { type GpuContext, grid2d } from '../context.js';
 import { f32Bytes, launch } from '../spec.js';
+import { caseId } from '../wgsl-common.js';
 import { AXPBY_INPLACE, BINARY, BINARY_CASES, FILL, UNARY, UNARY_CASES } from './elementwise.wgsl.js';
 import { type ActivationName, activationEntry } from './pointwise.js';
 
@@ -12,12 +13,6 @@ const WG = 256;
 
 export type UnaryOpName = 'copy' | 'relu' | 'sigmoid' | 'affine' | 'square' | 'fill';
 export type BinaryOpName = 'axpby' | 'mul' | 'reluBackward' | 'sigmoidBackward';
-
-const caseId = (list: ReadonlyArray<[string, string]>, name: string): number => {
-  const k = list.findIndex(([n]) => n === name);
-  if (k < 0) throw new Error(`no element-wise op '${name}'`);
-  return k;
-};
 
 function runUnary(ctx: GpuContext, op: string, x: GPUBuffer, out: GPUBuffer, n: number, alpha: number, beta: number): void {
   launch(ctx, UNARY, {

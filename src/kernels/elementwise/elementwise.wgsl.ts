@@ -3,7 +3,7 @@
  * (the activations' cases from the pointwise table, ./pointwise.ts), so an op's id is its
  * position in the list the launcher also reads.
  */
-import { elementKernel } from '../wgsl-common.js';
+import { elementKernel, switchCases } from '../wgsl-common.js';
 import { ACTIVATIONS, ACTIVATIONS_WGSL } from './pointwise.js';
 
 /** Unary maps besides the activations: WGSL statements setting r from v (and p.alpha, p.beta). */
@@ -20,19 +20,16 @@ const BINARY_MAPS = {
 } as const;
 
 /** Case bodies of the unary switch, in id order: the maps, then every activation. */
-export const UNARY_CASES: ReadonlyArray<[string, string]> = [
-  ...Object.entries(UNARY_MAPS),
-  ...ACTIVATIONS.map((a): [string, string] => [a.name, `r = act_${a.name}(v);`]),
-];
+export const UNARY_CASES: Readonly<Record<string, string>> = {
+  ...UNARY_MAPS,
+  ...Object.fromEntries(ACTIVATIONS.map((a) => [a.name, `r = act_${a.name}(v);`])),
+};
 
 /** Case bodies of the binary switch: the maps, then every activation's backward (u = dy, v = x or y). */
-export const BINARY_CASES: ReadonlyArray<[string, string]> = [
-  ...Object.entries(BINARY_MAPS),
-  ...ACTIVATIONS.map((a): [string, string] => [`${a.name}Backward`, `r = act_${a.name}_backward(u, v);`]),
-];
-
-const cases = (list: ReadonlyArray<[string, string]>) =>
-  list.map(([name, body], k) => `    case ${k}u: { ${body} } // ${name}`).join('\n');
+export const BINARY_CASES: Readonly<Record<string, string>> = {
+  ...BINARY_MAPS,
+  ...Object.fromEntries(ACTIVATIONS.map((a) => [`${a.name}Backward`, `r = act_${a.name}_backward(u, v);`])),
+};
 
 const OP_OVERRIDE = { OP: ['u32', 0] } as const;
 
@@ -43,7 +40,7 @@ export const UNARY = elementKernel(
   let v = x[i];
   var r: f32;
   switch OP {
-${cases(UNARY_CASES)}
+${switchCases(UNARY_CASES)}
     default: { r = v; }
   }
   out[i] = r;`,
@@ -66,7 +63,7 @@ export const BINARY = elementKernel(
   let v = b[i % p.nb];
   var r: f32;
   switch OP {
-${cases(BINARY_CASES)}
+${switchCases(BINARY_CASES)}
     default: { r = u; }
   }
   out[i] = r;`,

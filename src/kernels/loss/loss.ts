@@ -6,11 +6,11 @@
 import { type GpuContext, grid2d } from '../context.js';
 import { REDUCE } from '../reduce/reduce.wgsl.js';
 import { f32Bytes, launch } from '../spec.js';
-import { LOSS_BACKWARD, LOSS_FORWARD, SCALE_BY_SCALAR, SUMSQ_PARTIAL } from './loss.wgsl.js';
+import { caseId } from '../wgsl-common.js';
+import { BACKWARD_CASES, FORWARD_CASES, LOSS_BACKWARD, LOSS_FORWARD, SCALE_BY_SCALAR, SUMSQ_PARTIAL } from './loss.wgsl.js';
 
-export const LossOp = { bceLogits: 0, bceProbs: 1, softmaxCE: 2, binaryAccuracy: 3, categoricalAccuracy: 4 } as const;
-export type LossOpName = keyof typeof LossOp;
-export type LossBackwardOpName = 'bceLogits' | 'bceProbs' | 'softmaxCE';
+export type LossOpName = keyof typeof FORWARD_CASES;
+export type LossBackwardOpName = keyof typeof BACKWARD_CASES;
 
 const REDUCE_WG = 64;
 const MAP_WG = 64;
@@ -45,7 +45,7 @@ export function lossForward(
   if (rows <= 0 || C <= 0) throw new Error(`${op}: empty input (${rows} rows × ${C})`);
   launch(ctx, LOSS_FORWARD, {
     label: `${op}[${rows}×${C}]`,
-    constants: { OP: LossOp[op], WG: REDUCE_WG },
+    constants: { OP: caseId(FORWARD_CASES, op), WG: REDUCE_WG },
     uniforms: { rows, C, alpha: s.alpha ?? 1, lo: s.lo ?? 0, hi: s.hi ?? 1, threshold: s.threshold ?? 0.5 },
     buffers: { x, y, out },
     need: { x: f32Bytes(rows * C), y: f32Bytes(rows * C), out: f32Bytes(1) },
@@ -66,7 +66,7 @@ export function lossBackward(
 ): void {
   launch(ctx, LOSS_BACKWARD, {
     label: `${op}-backward[${rows}×${C}]`,
-    constants: { OP: LossOp[op], WG: MAP_WG },
+    constants: { OP: caseId(BACKWARD_CASES, op), WG: MAP_WG },
     uniforms: { n: rows, C, alpha: s.alpha ?? 1, lo: s.lo ?? 0, hi: s.hi ?? 1 },
     buffers: { g, x, y, dx },
     need: { g: f32Bytes(1), x: f32Bytes(rows * C), y: f32Bytes(rows * C), dx: f32Bytes(rows * C) },

@@ -1,6 +1,6 @@
 import { ACTIVATIONS_WGSL } from '../elementwise/pointwise.js';
 import { defineKernel } from '../spec.js';
-import { WORKGROUP_SUM, elementKernel } from '../wgsl-common.js';
+import { WORKGROUP_SUM, elementKernel, switchCases } from '../wgsl-common.js';
 
 /**
  * WGSL has no log1p, and log(1 + u) loses every digit of a tiny u — exactly the BCE of a
@@ -39,16 +39,68 @@ fn argmax_row(which: u32, base: u32, C: u32) -> u32 {
 `;
 
 /**
+ * The forward cases: per row r, its value (statements ending in a return). The launcher's
+ * op names are these keys; their case numbers, positions in this list.
+ */
+export const FORWARD_CASES = {
+  // BCE from logits, rows = elements (C = 1).
+  bceLogits: 'return bce_logits(x[r], y[r]);',
+  // BCE from probabilities clipped to [lo, hi] (Keras).
+  bceProbs: /* wgsl */ `
+      let q = clamp(x[r], p.lo, p.hi);
+      let t = y[r];
+      return -(t * log(q) + (1.0 - t) * log(1.0 - q));`,
+  // Softmax cross-entropy over rows of C logits: Σ_c y_c (lse − z_c).
+  softmaxCE: /* wgsl */ `
+      let base = r * p.C;
+      var mx = x[base];
+      for (var c = 1u; c < p.C; c++) { mx = max(mx, x[base + c]); }
+      var s = 0.0;
+      for (var c = 0u; c < p.C; c++) { s += exp(x[base + c] - mx); }
+      let lse = mx + log(s);
+      var l = 0.0;
+      for (var c = 0u; c < p.C; c++) { l += y[base + c] * (lse - x[base + c]); }
+      return l;`,
+  // Binary accuracy: count of (x > threshold) == (y > 0.5).
+  binaryAccuracy: 'return select(0.0, 1.0, (x[r] > p.threshold) == (y[r] > 0.5));',
+  // Categorical accuracy: count of argmax(x) == argmax(y).
+  categoricalAccuracy: /* wgsl */ `
+      let base = r * p.C;
+      return select(0.0, 1.0, argmax_row(0u, base, p.C) == argmax_row(1u, base, p.C));`,
+} as const;
+
+/**
+ * The backward cases: dx for element (or row) i, k = g[0]·alpha.
+ * bceLogits, one thread per element: σ(z) − y. bceProbs: −y/q + (1 − y)/(1 − q) inside
+ * [lo, hi], 0 where clipped (tf.clip_by_value passes the gradient where lo ≤ p ≤ hi).
+ * softmaxCE, one thread per row: softmax·Σy − y (= softmax − y for labels that sum to 1).
+ */
+export const BACKWARD_CASES = {
+  bceLogits: 'dx[i] = k * (act_sigmoid(x[i]) - y[i]);',
+  bceProbs: /* wgsl */ `
+      let q = x[i];
+      let t = y[i];
+      let inside = q >= p.lo && q <= p.hi;
+      dx[i] = select(0.0, k * (-t / q + (1.0 - t) / (1.0 - q)), inside);`,
+  softmaxCE: /* wgsl */ `
+      let base = i * p.C;
+      var mx = x[base];
+      for (var c = 1u; c < p.C; c++) { mx = max(mx, x[base + c]); }
+      var s = 0.0;
+      var ys = 0.0;
+      for (var c = 0u; c < p.C; c++) { s += exp(x[base + c] - mx); ys += y[base + c]; }
+      let inv = 1.0 / s;
+      for (var c = 0u; c < p.C; c++) {
+        dx[base + c] = k * (exp(x[base + c] - mx) * inv * ys - y[base + c]);
+      }`,
+} as const;
+
+/**
  * Forward of every loss and metric: out[0] = alpha · Σ_rows f(row), in one workgroup.
  * Batches are small (8–64 rows; a few thousand for an evaluation), so one workgroup whose
  * threads stride over the rows and combine in workgroup memory is one dispatch instead of
  * a per-row kernel followed by a reduction.
- *
- * OP 0: BCE from logits, rows = elements (C = 1)
- * OP 1: BCE from probabilities clipped to [lo, hi] (Keras)
- * OP 2: softmax cross-entropy over rows of C logits: Σ_c y_c (lse − z_c)
- * OP 3: binary accuracy: count of (x > threshold) == (y > 0.5)
- * OP 4: categorical accuracy: count of argmax(x) == argmax(y)
+ * OP selects a row function of FORWARD_CASES.
  */
 export const LOSS_FORWARD = defineKernel(
   {
@@ -70,28 +122,7 @@ fn main(@builtin(local_invocation_index) lid: u32) {
     /* wgsl */ `
 fn row_value(r: u32) -> f32 {
   switch OP {
-    case 0u: { return bce_logits(x[r], y[r]); }
-    case 1u: {
-      let q = clamp(x[r], p.lo, p.hi);
-      let t = y[r];
-      return -(t * log(q) + (1.0 - t) * log(1.0 - q));
-    }
-    case 2u: {
-      let base = r * p.C;
-      var mx = x[base];
-      for (var c = 1u; c < p.C; c++) { mx = max(mx, x[base + c]); }
-      var s = 0.0;
-      for (var c = 0u; c < p.C; c++) { s += exp(x[base + c] - mx); }
-      let lse = mx + log(s);
-      var l = 0.0;
-      for (var c = 0u; c < p.C; c++) { l += y[base + c] * (lse - x[base + c]); }
-      return l;
-    }
-    case 3u: { return select(0.0, 1.0, (x[r] > p.threshold) == (y[r] > 0.5)); }
-    case 4u: {
-      let base = r * p.C;
-      return select(0.0, 1.0, argmax_row(0u, base, p.C) == argmax_row(1u, base, p.C));
-    }
+${switchCases(FORWARD_CASES)}
     default: { return 0.0; }
   }
 }
@@ -101,13 +132,7 @@ fn row_value(r: u32) -> f32 {
 
 /**
  * Backward of the losses: dx = g[0] · alpha · ∂f/∂x, with g the upstream gradient of the
- * scalar loss read on the GPU (no readback), alpha = 1/N.
- *
- * OP 0: BCE from logits, one thread per element: σ(z) − y
- * OP 1: BCE from probabilities: −y/q + (1 − y)/(1 − q) inside [lo, hi], 0 where clipped
- *       (tf.clip_by_value passes the gradient where lo ≤ p ≤ hi)
- * OP 2: softmax cross-entropy, one thread per row: softmax·Σy − y (= softmax − y for labels
- *       that sum to 1)
+ * scalar loss read on the GPU (no readback), alpha = 1/N; OP selects one of BACKWARD_CASES.
  */
 export const LOSS_BACKWARD = elementKernel(
   {
@@ -119,25 +144,7 @@ export const LOSS_BACKWARD = elementKernel(
   /* wgsl */ `
   let k = g[0] * p.alpha;
   switch OP {
-    case 0u: { dx[i] = k * (act_sigmoid(x[i]) - y[i]); }
-    case 1u: {
-      let q = x[i];
-      let t = y[i];
-      let inside = q >= p.lo && q <= p.hi;
-      dx[i] = select(0.0, k * (-t / q + (1.0 - t) / (1.0 - q)), inside);
-    }
-    case 2u: {
-      let base = i * p.C;
-      var mx = x[base];
-      for (var c = 1u; c < p.C; c++) { mx = max(mx, x[base + c]); }
-      var s = 0.0;
-      var ys = 0.0;
-      for (var c = 0u; c < p.C; c++) { s += exp(x[base + c] - mx); ys += y[base + c]; }
-      let inv = 1.0 / s;
-      for (var c = 0u; c < p.C; c++) {
-        dx[base + c] = k * (exp(x[base + c] - mx) * inv * ys - y[base + c]);
-      }
-    }
+${switchCases(BACKWARD_CASES)}
     default: { dx[i] = 0.0; }
   }`,
   ACTIVATIONS_WGSL,
