@@ -200,7 +200,18 @@ export interface LaunchOptions<B extends string, U extends string> {
   workgroups: [number, number?, number?];
 }
 
-/** Checks every binding's size, packs the uniforms and records the dispatch. */
+/** Every constant is a declared override, and every override without a default is set. */
+function checkConstants(label: string, spec: KernelSpec, constants: Record<string, number> = {}): void {
+  const overrides = spec.overrides ?? {};
+  for (const c of Object.keys(constants)) {
+    if (!(c in overrides)) throw new GpuError(`${label}: kernel ${spec.name} has no override '${c}'`);
+  }
+  for (const [name, [, def]] of Object.entries(overrides)) {
+    if (def === undefined && constants[name] === undefined) throw new GpuError(`${label}: kernel ${spec.name} needs override '${name}'`);
+  }
+}
+
+/** Checks every binding's size and the override constants, packs the uniforms and records the dispatch. */
 export function launch<B extends string, U extends string>(ctx: GpuContext, kernel: Kernel<B, U>, o: LaunchOptions<B, U>): void {
   const label = o.label ?? kernel.spec.name;
   const names = Object.keys(kernel.spec.bindings) as B[];
@@ -214,6 +225,7 @@ export function launch<B extends string, U extends string>(ctx: GpuContext, kern
     }
     return buf;
   });
+  checkConstants(label, kernel.spec, o.constants);
   ctx.dispatch({
     label,
     pipeline: ctx.pipeline(kernel.spec.name, kernel.code, o.constants),

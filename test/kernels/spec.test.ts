@@ -119,6 +119,21 @@ fn main() {
     out.dispose();
   });
 
+  it('checks override constants: each one declared, the ones without a default set', async () => {
+    const ctx = await gpu();
+    const out = poisoned(ctx, [4]);
+    const K = defineKernel(
+      { name: 'needs-k', overrides: { K: ['u32'], WG: ['u32', 1] }, uniforms: { n: 'u32' }, bindings: { out: 'read_write' }, workgroupSize: ['WG'] },
+      'fn main() { out[0] = f32(K + p.n - 1u); }',
+    );
+    const base = { uniforms: { n: 1 }, buffers: { out: out.buffer }, need: { out: 4 }, workgroups: [1] as [number] };
+    expect(() => launch(ctx, K, base)).toThrow("needs-k: kernel needs-k needs override 'K'");
+    expect(() => launch(ctx, K, { ...base, constants: { K: 1, KK: 2 } })).toThrow("kernel needs-k has no override 'KK'");
+    launch(ctx, K, { ...base, constants: { K: 7 } });
+    expect((await out.toArray())[0]).toBe(7);
+    out.dispose();
+  });
+
   it('the launchers check sizes through it (elementwise had no check before)', async () => {
     const { unary } = await import('../../src/kernels/elementwise/elementwise.js');
     const ctx = await gpu();
