@@ -24,7 +24,7 @@ import { mul, sum } from '../../src/autograd/ops/basic.js';
 import { backward } from '../../src/autograd/tape.js';
 import { Tensor } from '../../src/autograd/tensor.js';
 import { activationBackward, activationForward } from '../../src/kernels/elementwise/elementwise.js';
-import { ACTIVATIONS, type Activation, type ActivationName, erf64 } from '../../src/kernels/elementwise/pointwise.js';
+import { ACTIVATIONS, type ActivationDef, type ActivationName, erf64 } from '../../src/kernels/elementwise/pointwise.js';
 import { gemm, gemmRef } from '../../src/kernels/gemm/gemm.js';
 import { Dense } from '../../src/nn/layers/dense.js';
 import { Activation as ActivationLayer } from '../../src/nn/layers/simple.js';
@@ -33,7 +33,7 @@ import { dot, expectClose, gpu, numericGrad, poisoned, randomArray, rng } from '
 const KERNEL_TOL = { atol: 1e-6, rtol: 1e-5 };
 const FD_TOL = { atol: 1e-7, rtol: 1e-6 };
 const LAYER_TOL = { atol: 2e-5, rtol: 2e-4 };
-const table = ACTIVATIONS as readonly Activation[];
+const table = ACTIVATIONS as readonly ActivationDef[];
 
 /** Random inputs in [-6, 6] kept ≥ 1e-3 away from 0 (the kink of relu and leaky_relu). */
 function inputs(n: number, seed: number): Float32Array {

@@ -10,7 +10,7 @@
  * Adding an activation = adding an entry here (plus its name in the docs).
  */
 
-export interface Activation {
+export interface ActivationDef {
   /** Keras's name for it ('relu', 'gelu', 'leaky_relu', …). */
   name: string;
   /** WGSL body of `fn(v: f32) -> f32` (statements ending in a return). */
@@ -119,7 +119,7 @@ export const ACTIVATIONS = [
     ref: (x) => (x > 0 ? x : LEAKY_RELU_SLOPE * x),
     dref: (x) => (x > 0 ? 1 : LEAKY_RELU_SLOPE),
   },
-] as const satisfies readonly Activation[];
+] as const satisfies readonly ActivationDef[];
 
 export type ActivationName = (typeof ACTIVATIONS)[number]['name'];
 /** A layer's activation option: one of the table's, or none. */
@@ -127,8 +127,8 @@ export type ActivationOption = ActivationName | 'linear';
 
 export const ACTIVATION_NAMES: readonly ActivationName[] = ACTIVATIONS.map((a) => a.name);
 
-export function activationEntry(name: string): Activation {
-  const a = (ACTIVATIONS as readonly Activation[]).find((e) => e.name === name);
+export function activationEntry(name: string): ActivationDef {
+  const a = (ACTIVATIONS as readonly ActivationDef[]).find((e) => e.name === name);
   if (!a) throw new Error(`unknown activation '${name}' (choose one of linear, ${ACTIVATION_NAMES.join(', ')})`);
   return a;
 }
@@ -150,7 +150,7 @@ export function backwardFromOutput(name: ActivationOption | undefined): boolean 
  */
 export const ACTIVATIONS_WGSL: string = [
   NORMAL_CDF_WGSL,
-  ...ACTIVATIONS.flatMap((a: Activation) => [
+  ...ACTIVATIONS.flatMap((a: ActivationDef) => [
     `fn act_${a.name}(v: f32) -> f32 {\n  ${a.forward.trim()}\n}`,
     `fn act_${a.name}_backward(g: f32, s: f32) -> f32 {\n  ${a.backward.body.trim()}\n}`,
   ]),
