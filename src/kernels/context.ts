@@ -11,7 +11,7 @@
  * - WebGPU validation errors are caught through error scopes and rethrown naming the op
  *   (its label carries the shapes).
  *
- * Platform-neutral: it only needs a GPUDevice, so it runs in Node (src/platform/node.ts)
+ * Platform-neutral: it only needs a GPUDevice, so it runs in Node (src/platform/node-gpu.ts)
  * and in a browser alike.
  */
 import { BufferPool, STORAGE_USAGE } from './buffer-pool.js';
@@ -104,8 +104,14 @@ export class GpuContext {
     };
   }
 
-  get limits(): GPUSupportedLimits {
-    return this.device.limits;
+  /**
+   * The adapter's smallest subgroup size when the device has the 'subgroups' feature, else
+   * 0: the one query the subgroup kernels (GEMM, convolution) decide by.
+   */
+  get subgroupMinSize(): number {
+    if (!this.info.features.includes('subgroups')) return 0;
+    const min = (this.device as GPUDevice & { adapterInfo?: { subgroupMinSize?: number } }).adapterInfo?.subgroupMinSize;
+    return typeof min === 'number' ? min : 0;
   }
 
   private module(code: string, label: string): GPUShaderModule {
@@ -136,25 +142,6 @@ export class GpuContext {
     this.pipelines.set(key, p);
     this.pipelineCount++;
     return p;
-  }
-
-  /** Compiles a pipeline in the background (at model build time), filling the cache. */
-  async precompile(label: string, code: string, constants?: Record<string, number>): Promise<void> {
-    const key = GpuContext.key(code, constants);
-    if (this.pipelines.has(key)) return;
-    try {
-      const p = await this.device.createComputePipelineAsync({
-        label,
-        layout: 'auto',
-        compute: { module: this.module(code, label), entryPoint: 'main', constants },
-      });
-      if (!this.pipelines.has(key)) {
-        this.pipelines.set(key, p);
-        this.pipelineCount++;
-      }
-    } catch (e) {
-      throw new GpuError(`WebGPU could not compile pipeline ${label}: ${(e as Error).message}`);
-    }
   }
 
   private trackErrors(what: string): void {
@@ -393,7 +380,11 @@ export function grid2d(n: number): [number, number] {
   return [Math.ceil(n / y), y];
 }
 
-/** Packs uniform parameters: u32 for integers by default, f32 where listed. */
+/**
+ * Packs positional uniform parameters (u32 for integers by default, f32 where listed), for
+ * hand-written shaders outside src/kernels (scripts/bench/ceilings.ts). Kernels declare
+ * their uniforms in a spec and pack them by name (spec.ts).
+ */
 export function params(values: Array<number | { f32: number } | { i32: number }>): ArrayBuffer {
   const buf = new ArrayBuffer(Math.max(16, Math.ceil((values.length * 4) / 16) * 16));
   const u = new Uint32Array(buf);

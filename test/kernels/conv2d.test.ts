@@ -21,14 +21,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  type ConvKernelConfig,
+  type ConvTuning,
   DEFAULT_CONV,
   conv2dBackwardData,
   conv2dBackwardWeights,
   conv2dForward,
   hasPadding,
   pad2d,
-  setConvConfig,
+  setConvTuning,
 } from '../../src/kernels/conv2d/conv2d.js';
 import {
   conv2dBackwardRef,
@@ -190,14 +190,17 @@ describe('conv2d kernels vs float64 reference', () => {
 
   it('without subgroups (portable path), other tile sizes, generic kernels only', async () => {
     const ctx = await gpu();
-    // Small tiles keep the extra shader compiles cheap; rowShapes [] sends the 3×3 cases
+    // Small tiles keep the extra shader compiles cheap; rowKernels [] sends the 3×3 cases
     // through the generic implicit GEMM instead of the row-reuse kernels.
-    const configs: Array<Partial<ConvKernelConfig>> = [
-      { subgroups: false, TM: 2, TN: 8, TMR: 2, TK: 2, TNW: 8, TNWR1: 8, TNWR4: 8, WGWR: 16 },
-      { rowShapes: [] },
+    const configs: Array<Partial<ConvTuning>> = [
+      {
+        subgroups: false, gemmPixels: 2, gemmColumns: 8, rowPixels: 2, wgradRows: 2, wgradColumns: 8,
+        wgradRowColumnsScalar: 8, wgradRowColumnsVec4: 8, wgradRowWorkgroup: 16,
+      },
+      { rowKernels: [] },
     ];
     for (const cfg of configs) {
-      const prev = setConvConfig(cfg);
+      const prev = setConvTuning(ctx, cfg);
       try {
         for (const ci of [1, 5, 8]) {
           const c = cases[ci]!;
@@ -214,7 +217,7 @@ describe('conv2d kernels vs float64 reference', () => {
           expectClose(got.dw, grads.dw, {}, `${what} dw`);
         }
       } finally {
-        setConvConfig(prev);
+        setConvTuning(ctx, prev);
       }
     }
     expect(DEFAULT_CONV.subgroups).toBe(true);

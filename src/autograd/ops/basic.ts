@@ -6,6 +6,7 @@ import { axpbyInPlace, binary, unary } from '../../kernels/elementwise/elementwi
 import { reduceMiddle } from '../../kernels/reduce/reduce.js';
 import { broadcastMiddle } from '../../kernels/elementwise/broadcast.js';
 import { record, setGradMath } from '../tape.js';
+import { activation } from './activation.js';
 import { type Shape, Tensor, shapeStr, sizeOf } from '../tensor.js';
 
 function like(x: Tensor, shape: Shape = x.shape): Tensor {
@@ -34,23 +35,11 @@ export function scale(x: Tensor, alpha: number): Tensor {
 }
 
 export function relu(x: Tensor): Tensor {
-  const y = like(x);
-  unary(x.ctx, 'relu', x.buffer, y.buffer, x.size);
-  return record('relu', [x], y, (g) => {
-    const dx = like(x);
-    binary(x.ctx, 'reluBackward', g.buffer, x.buffer, dx.buffer, x.size);
-    return [dx];
-  });
+  return activation(x, 'relu');
 }
 
 export function sigmoid(x: Tensor): Tensor {
-  const y = like(x);
-  unary(x.ctx, 'sigmoid', x.buffer, y.buffer, x.size);
-  return record('sigmoid', [x], y, (g) => {
-    const dx = like(x);
-    binary(x.ctx, 'sigmoidBackward', g.buffer, y.buffer, dx.buffer, x.size);
-    return [dx];
-  });
+  return activation(x, 'sigmoid');
 }
 
 export function square(x: Tensor): Tensor {

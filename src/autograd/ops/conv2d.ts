@@ -1,9 +1,10 @@
 /**
  * Differentiable 2-D convolution: y = act(conv(x, w) + b) with x [N, H, W, Cin] (NHWC),
  * w [KH, KW, Cin/groups, Cout] (Keras HWIO), b [Cout], y [N, OH, OW, Cout]; optional fused
- * ReLU. Kernels and their design: src/kernels/conv2d/conv2d.ts.
+ * activation (fused when its backward reads only the output, as dense does; see matmul.ts).
+ * Kernels and their design: src/kernels/conv2d/conv2d.ts.
  */
-import { binary } from '../../kernels/elementwise/elementwise.js';
+import { backwardFromOutput } from '../../kernels/elementwise/pointwise.js';
 import { reduceMiddle } from '../../kernels/reduce/reduce.js';
 import {
   conv2dBackwardData,
@@ -15,6 +16,7 @@ import {
 import { type Conv2dOptions, type Padding, conv2dGeometry } from '../../kernels/conv2d/geometry.js';
 import { needsGrad, record } from '../tape.js';
 import { Tensor, shapeStr } from '../tensor.js';
+import { activation, activationGrad } from './activation.js';
 
 export type { Conv2dOptions, Padding };
 
@@ -29,6 +31,10 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptio
   if (b && (b.rank !== 1 || b.shape[0] !== g.Cout)) {
     throw new Error(`conv2d(x ${shapeStr(x.shape)}, w ${shapeStr(w.shape)}): bias ${shapeStr(b.shape)} must be [${g.Cout}]`);
   }
+  const inputs = b ? [x, w, b] : [x, w];
+  if (!backwardFromOutput(g.activation) && needsGrad(inputs)) {
+    return activation(conv2d(x, w, b, { ...opts, relu: false, activation: 'linear' }), g.activation);
+  }
   const ctx = x.ctx;
   // The padded input feeds the forward and, kept until backward, the weight gradient.
   let xp = x;
@@ -38,19 +44,16 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptio
   }
   const y = Tensor.empty(ctx, [g.N, g.OH, g.OW, g.Cout]);
   conv2dForward(ctx, g, xp.buffer, w.buffer, b?.buffer ?? null, y.buffer);
-  const inputs = b ? [x, w, b] : [x, w];
   if (!needsGrad(inputs)) {
     // Safe before submission: later users of the pooled buffer are recorded after this read.
     if (xp !== x) xp.dispose();
     return y;
   }
-  return record(g.relu ? 'conv2d+relu' : 'conv2d', inputs, y, (gOut) => {
-    let gy = gOut;
-    if (g.relu) {
-      // y > 0 exactly where the pre-activation was > 0.
-      gy = Tensor.empty(ctx, y.shape);
-      binary(ctx, 'reluBackward', gOut.buffer, y.buffer, gy.buffer, y.size);
-    }
+  const act = g.activation;
+  return record(act === 'linear' ? 'conv2d' : `conv2d+${act}`, inputs, y, (gOut) => {
+    // The fused activation's backward from y alone (y > 0 exactly where the pre-activation
+    // was > 0, for relu).
+    const gy = act === 'linear' ? gOut : activationGrad(act, gOut, y)[0];
     let dx: Tensor | null = null;
     if (x.requiresGrad) {
       dx = Tensor.empty(ctx, x.shape);

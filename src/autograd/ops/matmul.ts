@@ -1,9 +1,10 @@
-/** Differentiable matrix product and dense layer (x·W + b, optional fused ReLU). */
+/** Differentiable matrix product and dense layer (x·W + b, optional fused activation). */
+import { type ActivationOption, backwardFromOutput } from '../../kernels/elementwise/pointwise.js';
 import { gemm } from '../../kernels/gemm/gemm.js';
-import { binary } from '../../kernels/elementwise/elementwise.js';
 import { reduceMiddle } from '../../kernels/reduce/reduce.js';
-import { record } from '../tape.js';
+import { needsGrad, record } from '../tape.js';
 import { Tensor, shapeStr } from '../tensor.js';
+import { activation, activationGrad } from './activation.js';
 
 /** a[M,K] · b[K,N] (with optional transposes of the stored matrices). */
 export function matmul(a: Tensor, b: Tensor, opts: { transA?: boolean; transB?: boolean } = {}): Tensor {
@@ -32,27 +33,37 @@ export function matmul(a: Tensor, b: Tensor, opts: { transA?: boolean; transB?: 
   });
 }
 
+/** The fused activation of `{ relu, activation }` options (relu: true is activation 'relu'). */
+export function fusedActivation(op: string, opts: { relu?: boolean; activation?: ActivationOption }): ActivationOption {
+  if (opts.relu && opts.activation !== undefined && opts.activation !== 'relu') {
+    throw new Error(`${op}: relu and activation '${opts.activation}' both given`);
+  }
+  return opts.relu ? 'relu' : (opts.activation ?? 'linear');
+}
+
 /**
  * Dense layer: y = act(x·W + b) with x [B, in], W [in, out] (Keras's kernel layout), b [out].
- * Bias and ReLU are fused into the GEMM epilogue.
+ * Bias and the activation are fused into the GEMM epilogue — when the activation's
+ * backward reads only its output (relu, sigmoid, leaky_relu), or no gradient is needed;
+ * otherwise (gelu, silu in training) the pre-activation is kept and the activation op
+ * follows.
  */
-export function dense(x: Tensor, w: Tensor, b: Tensor | null, opts: { relu?: boolean } = {}): Tensor {
+export function dense(x: Tensor, w: Tensor, b: Tensor | null, opts: { relu?: boolean; activation?: ActivationOption } = {}): Tensor {
+  const act = fusedActivation('dense', opts);
   if (x.rank !== 2 || w.rank !== 2 || x.shape[1] !== w.shape[0]) {
     throw new Error(`dense: input ${shapeStr(x.shape)} does not match kernel ${shapeStr(w.shape)}`);
   }
   const [M, K] = [x.shape[0]!, x.shape[1]!];
   const N = w.shape[1]!;
   if (b && b.size !== N) throw new Error(`dense: bias ${shapeStr(b.shape)} does not match ${N} units`);
-  const y = Tensor.empty(x.ctx, [M, N]);
-  gemm(x.ctx, x.buffer, w.buffer, y.buffer, { M, N, K, bias: b?.buffer, relu: opts.relu });
   const inputs = b ? [x, w, b] : [x, w];
-  return record(opts.relu ? 'dense+relu' : 'dense', inputs, y, (gOut) => {
-    let g = gOut;
-    if (opts.relu) {
-      // y > 0 exactly where the pre-activation was > 0.
-      g = Tensor.empty(x.ctx, [M, N]);
-      binary(x.ctx, 'reluBackward', gOut.buffer, y.buffer, g.buffer, M * N);
-    }
+  if (!backwardFromOutput(act) && needsGrad(inputs)) return activation(dense(x, w, b), act);
+  const y = Tensor.empty(x.ctx, [M, N]);
+  gemm(x.ctx, x.buffer, w.buffer, y.buffer, { M, N, K, bias: b?.buffer, activation: act });
+  return record(act === 'linear' ? 'dense' : `dense+${act}`, inputs, y, (gOut) => {
+    // The backward of a fused activation from y alone (y > 0 exactly where the
+    // pre-activation was > 0, for relu).
+    const g = act === 'linear' ? gOut : activationGrad(act, gOut, y)[0];
     let dx: Tensor | null = null;
     if (x.requiresGrad) {
       dx = Tensor.empty(x.ctx, x.shape);

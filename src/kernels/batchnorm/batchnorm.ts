@@ -2,15 +2,16 @@
  * Batch-norm launchers over x viewed as [R, C] (R = N·H·W rows, C channels, NHWC's last
  * axis). Kernels and the reduction scheme: ./batchnorm.wgsl.ts; reference: ./batchnorm-ref.ts.
  */
-import { type GpuContext, grid2d, params } from '../context.js';
+import { type GpuContext, grid2d } from '../context.js';
+import { f32Bytes, launch } from '../spec.js';
 import {
-  BN_GRAD_COMBINE_WGSL,
-  BN_INFERENCE_STATS_WGSL,
-  BN_STATS_COMBINE_WGSL,
-  bnApplyWgsl,
-  bnGradApplyWgsl,
-  bnGradPartialWgsl,
-  bnStatsPartialWgsl,
+  BN_GRAD_COMBINE,
+  BN_INFERENCE_STATS,
+  BN_STATS_COMBINE,
+  bnApplyKernel,
+  bnGradApplyKernel,
+  bnGradPartialKernel,
+  bnStatsPartialKernel,
 } from './batchnorm.wgsl.js';
 
 const WG = 256;
@@ -46,25 +47,23 @@ function label(op: string, d: BnDims): string {
   return `${op}[${d.R}×${d.C}]`;
 }
 
-function check(op: string, d: BnDims, bufs: Record<string, [GPUBuffer, number]>): void {
+function check(op: string, d: BnDims): void {
   if (!Number.isInteger(d.R) || !Number.isInteger(d.C) || d.R < 1 || d.C < 1) throw new Error(`${label(op, d)}: empty shape`);
-  for (const [name, [b, n]] of Object.entries(bufs)) {
-    if (b.size < n * 4) throw new Error(`${label(op, d)}: ${name} buffer holds ${b.size} bytes, needs ${n * 4}`);
-  }
 }
 
-function rowParams(d: BnDims, chunkRows: number, numChunks: number, eps = 0, keep = 0, unbias = 1): ArrayBuffer {
-  return params([d.R, d.C, d.C / lanesFor(d.C), chunkRows, numChunks, { f32: eps }, { f32: keep }, { f32: unbias }]);
+function rowUniforms(d: BnDims, chunkRows: number, numChunks: number, eps = 0, keep = 0, unbias = 1) {
+  return { R: d.R, C: d.C, CL: d.C / lanesFor(d.C), chunkRows, numChunks, eps, keep, unbias };
 }
 
 function apply(ctx: GpuContext, x: GPUBuffer, stats: GPUBuffer, y: GPUBuffer, d: BnDims): void {
   const L = lanesFor(d.C);
   const n = (d.R * d.C) / L;
-  ctx.dispatch({
+  launch(ctx, bnApplyKernel(L), {
     label: label('batchNormApply', d),
-    pipeline: ctx.pipeline(`bn-apply-x${L}`, bnApplyWgsl(L), { WG }),
-    params: params([n, d.C / L, 0, 0]),
-    buffers: [x, stats, y],
+    constants: { WG },
+    uniforms: { n, CL: d.C / L },
+    buffers: { x, stats, y },
+    need: { x: f32Bytes(d.R * d.C), stats: f32Bytes(4 * d.C), y: f32Bytes(d.R * d.C) },
     workgroups: grid2d(Math.ceil(n / WG)),
   });
 }
@@ -80,27 +79,27 @@ export function batchNormTrainForward(
   d: BnDims & { eps: number; keep: number },
 ): void {
   const { R, C } = d;
-  check('batchNorm', d, {
-    x: [b.x, R * C], y: [b.y, R * C], gamma: [b.gamma, C], beta: [b.beta, C],
-    runningMean: [b.runMean, C], runningVar: [b.runVar, C], stats: [b.stats, 4 * C],
-  });
+  check('batchNorm', d);
   if (R < 2) throw new Error(`${label('batchNorm', d)}: training needs more than one value per channel (the running variance is unbiased)`);
   const { chunkRows, numChunks } = chunking(d);
   const L = lanesFor(C);
   const partial = ctx.newStorage(numChunks * C * 2 * 4, 'bn-partial');
-  const p = rowParams(d, chunkRows, numChunks, d.eps, d.keep, R / (R - 1));
-  ctx.dispatch({
+  const uniforms = rowUniforms(d, chunkRows, numChunks, d.eps, d.keep, R / (R - 1));
+  const [c1, c2, c4] = [f32Bytes(C), f32Bytes(2 * numChunks * C), f32Bytes(4 * C)];
+  launch(ctx, bnStatsPartialKernel(L), {
     label: label('batchNormStatsPartial', d),
-    pipeline: ctx.pipeline(`bn-stats-partial-x${L}`, bnStatsPartialWgsl(L), { WG }),
-    params: p,
-    buffers: [b.x, partial],
+    constants: { WG },
+    uniforms,
+    buffers: { x: b.x, partial },
+    need: { x: f32Bytes(R * C), partial: c2 },
     workgroups: grid2d(Math.ceil((numChunks * C) / L / WG)),
   });
-  ctx.dispatch({
+  launch(ctx, BN_STATS_COMBINE, {
     label: label('batchNormStatsCombine', d),
-    pipeline: ctx.pipeline('bn-stats-combine', BN_STATS_COMBINE_WGSL, { WG: WG_C }),
-    params: p,
-    buffers: [partial, b.gamma, b.beta, b.runMean, b.runVar, b.stats],
+    constants: { WG: WG_C },
+    uniforms,
+    buffers: { partial, gamma: b.gamma, beta: b.beta, runMean: b.runMean, runVar: b.runVar, stats: b.stats },
+    need: { partial: c2, gamma: c1, beta: c1, runMean: c1, runVar: c1, stats: c4 },
     workgroups: [Math.ceil(C / WG_C)],
   });
   ctx.releaseLater(partial);
@@ -114,15 +113,14 @@ export function batchNormInferenceForward(
   d: BnDims & { eps: number },
 ): void {
   const { R, C } = d;
-  check('batchNorm', d, {
-    x: [b.x, R * C], y: [b.y, R * C], gamma: [b.gamma, C], beta: [b.beta, C],
-    runningMean: [b.runMean, C], runningVar: [b.runVar, C], stats: [b.stats, 4 * C],
-  });
-  ctx.dispatch({
+  check('batchNorm', d);
+  const c1 = f32Bytes(C);
+  launch(ctx, BN_INFERENCE_STATS, {
     label: label('batchNormInferenceStats', d),
-    pipeline: ctx.pipeline('bn-inference-stats', BN_INFERENCE_STATS_WGSL, { WG: WG_C }),
-    params: rowParams(d, 1, R, d.eps),
-    buffers: [b.gamma, b.beta, b.runMean, b.runVar, b.stats],
+    constants: { WG: WG_C },
+    uniforms: rowUniforms(d, 1, R, d.eps),
+    buffers: { gamma: b.gamma, beta: b.beta, runMean: b.runMean, runVar: b.runVar, stats: b.stats },
+    need: { gamma: c1, beta: c1, runMean: c1, runVar: c1, stats: f32Bytes(4 * C) },
     workgroups: [Math.ceil(C / WG_C)],
   });
   apply(ctx, b.x, b.stats, b.y, d);
@@ -138,36 +136,37 @@ export function batchNormBackward(
   d: BnDims & { training: boolean },
 ): void {
   const { R, C } = d;
-  check('batchNormBackward', d, {
-    x: [b.x, R * C], dy: [b.dy, R * C], stats: [b.stats, 4 * C], dgamma: [b.dgamma, C], dbeta: [b.dbeta, C],
-    ...(b.dx ? { dx: [b.dx, R * C] as [GPUBuffer, number] } : {}),
-  });
+  check('batchNormBackward', d);
   const { chunkRows, numChunks } = chunking(d);
   const L = lanesFor(C);
   const partial = ctx.newStorage(numChunks * C * 2 * 4, 'bn-grad-partial');
   const coef = ctx.newStorage(4 * C * 4, 'bn-grad-coef');
-  const p = rowParams(d, chunkRows, numChunks);
-  ctx.dispatch({
+  const uniforms = rowUniforms(d, chunkRows, numChunks);
+  const [c1, c2, c4, rc] = [f32Bytes(C), f32Bytes(2 * numChunks * C), f32Bytes(4 * C), f32Bytes(R * C)];
+  launch(ctx, bnGradPartialKernel(L), {
     label: label('batchNormGradPartial', d),
-    pipeline: ctx.pipeline(`bn-grad-partial-x${L}`, bnGradPartialWgsl(L), { WG }),
-    params: p,
-    buffers: [b.x, b.dy, b.stats, partial],
+    constants: { WG },
+    uniforms,
+    buffers: { x: b.x, dy: b.dy, stats: b.stats, partial },
+    need: { x: rc, dy: rc, stats: c4, partial: c2 },
     workgroups: grid2d(Math.ceil((numChunks * C) / L / WG)),
   });
-  ctx.dispatch({
+  launch(ctx, BN_GRAD_COMBINE, {
     label: label('batchNormGradCombine', d),
-    pipeline: ctx.pipeline('bn-grad-combine', BN_GRAD_COMBINE_WGSL, { WG: WG_C, TRAINING: d.training ? 1 : 0 }),
-    params: p,
-    buffers: [partial, b.stats, b.dgamma, b.dbeta, coef],
+    constants: { WG: WG_C, TRAINING: d.training ? 1 : 0 },
+    uniforms,
+    buffers: { partial, stats: b.stats, dgamma: b.dgamma, dbeta: b.dbeta, coef },
+    need: { partial: c2, stats: c4, dgamma: c1, dbeta: c1, coef: c4 },
     workgroups: [Math.ceil(C / WG_C)],
   });
   if (b.dx) {
     const n = (R * C) / L;
-    ctx.dispatch({
+    launch(ctx, bnGradApplyKernel(L), {
       label: label('batchNormGradApply', d),
-      pipeline: ctx.pipeline(`bn-grad-apply-x${L}`, bnGradApplyWgsl(L), { WG }),
-      params: params([n, C / L, 0, 0]),
-      buffers: [b.x, b.dy, coef, b.dx],
+      constants: { WG },
+      uniforms: { n, CL: C / L },
+      buffers: { x: b.x, dy: b.dy, coef, dx: b.dx },
+      need: { x: rc, dy: rc, coef: c4, dx: rc },
       workgroups: grid2d(Math.ceil(n / WG)),
     });
   }

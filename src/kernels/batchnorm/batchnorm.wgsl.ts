@@ -18,40 +18,54 @@
  *   coef (backward): [k1 | k2 | k3 | mean];
  *   partials: per chunk k, [a | b] (C floats each) at k·2C.
  */
-import { LINEAR_ID } from '../wgsl-common.js';
+import { type Access, defineKernel, kernelCache, ofType } from '../spec.js';
+import { elementKernel } from '../wgsl-common.js';
 
 type Lanes = 1 | 4;
 
 /** CL = C / L channel groups (what the vector kernels index by); C for the scalar combines. */
-const ROWS_PARAMS = /* wgsl */ `
-struct P { R: u32, C: u32, CL: u32, chunkRows: u32, numChunks: u32, eps: f32, keep: f32, unbias: f32 };
-@group(0) @binding(0) var<uniform> p: P;
-`;
+export const BN_ROW_UNIFORMS = {
+  R: 'u32', C: 'u32', CL: 'u32', chunkRows: 'u32', numChunks: 'u32', eps: 'f32', keep: 'f32', unbias: 'f32',
+} as const;
+/** The element-wise kernels: n invocations over CL channel groups. */
+export const BN_MAP_UNIFORMS = { n: 'u32', CL: 'u32' } as const;
 
-function vecHeader(lanes: Lanes): string {
-  return /* wgsl */ `
-${LINEAR_ID}
-override WG: u32 = 256u;
-alias T = ${lanes === 4 ? 'vec4<f32>' : 'f32'};
-`;
+/**
+ * A vector kernel, one invocation per element i (of `count`), L channels per invocation,
+ * every binding of element type T.
+ */
+function vecKernel<B extends string, U extends string>(
+  name: string,
+  lanes: Lanes,
+  uniforms: Record<U, 'u32' | 'f32'>,
+  bindings: Record<B, Access>,
+  body: string,
+  count = 'p.n',
+) {
+  const T = lanes === 4 ? 'vec4<f32>' : 'f32';
+  return elementKernel({ name: `${name}-x${lanes}`, uniforms, bindings: ofType(bindings, T), count }, body, `alias T = ${T};\n`);
+}
+
+/** Invocation i of a partial kernel: channel group c of chunk k, rows [r0, r1). */
+const CHUNK_ROWS = /* wgsl */ `
+  let c = i % p.CL;
+  let k = i / p.CL;
+  let r0 = k * p.chunkRows;
+  let r1 = min(r0 + p.chunkRows, p.R);`;
+const CHUNKS = 'p.numChunks * p.CL';
+
+/** A per-channel (scalar) kernel over the row uniforms. */
+function channelKernel<B extends string>(name: string, bindings: Record<B, Access>, main: string, overrides = {}) {
+  return defineKernel(
+    { name, overrides: { WG: ['u32', 64], ...overrides }, workgroupSize: ['WG'], uniforms: BN_ROW_UNIFORMS, bindings },
+    main,
+  );
 }
 
 /** partial[k·2C + c] = mean, partial[k·2C + C + c] = Σ(x − mean)², of chunk k, channel c. */
-export function bnStatsPartialWgsl(lanes: Lanes): string {
-  return /* wgsl */ `
-${vecHeader(lanes)}
-${ROWS_PARAMS}
-@group(0) @binding(1) var<storage, read> x: array<T>;
-@group(0) @binding(2) var<storage, read_write> partial: array<T>;
-
-@compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let t = linear_id(gid, nwg, WG);
-  if (t >= p.numChunks * p.CL) { return; }
-  let c = t % p.CL;
-  let k = t / p.CL;
-  let r0 = k * p.chunkRows;
-  let r1 = min(r0 + p.chunkRows, p.R);
+export const bnStatsPartialKernel = kernelCache((lanes: Lanes) =>
+  vecKernel('bn-stats-partial', lanes, BN_ROW_UNIFORMS, { x: 'read', partial: 'read_write' }, /* wgsl */ `
+${CHUNK_ROWS}
   // Sum around a shift (the chunk's first value) so a large common offset does not eat
   // the float32 mantissa; then the exact second pass around the chunk mean.
   let shift = x[r0 * p.CL + c];
@@ -64,27 +78,18 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     q = fma(d, d, q);
   }
   partial[k * 2u * p.CL + c] = m;
-  partial[k * 2u * p.CL + p.CL + c] = q;
-}
-`;
-}
+  partial[k * 2u * p.CL + p.CL + c] = q;`, CHUNKS),
+);
 
 /**
  * Merges the chunks (Chan's update), writes the stats and updates the running statistics
  * in place: running = keep·running + (1 − keep)·batch, with the UNBIASED batch variance
  * (·n/(n−1), `unbias`) as Keras/TF's fused batch norm and PyTorch both do.
  */
-export const BN_STATS_COMBINE_WGSL = /* wgsl */ `
-override WG: u32 = 64u;
-${ROWS_PARAMS}
-@group(0) @binding(1) var<storage, read> partial: array<f32>;
-@group(0) @binding(2) var<storage, read> gamma: array<f32>;
-@group(0) @binding(3) var<storage, read> beta: array<f32>;
-@group(0) @binding(4) var<storage, read_write> runMean: array<f32>;
-@group(0) @binding(5) var<storage, read_write> runVar: array<f32>;
-@group(0) @binding(6) var<storage, read_write> stats: array<f32>;
-
-@compute @workgroup_size(WG)
+export const BN_STATS_COMBINE = channelKernel(
+  'bn-stats-combine',
+  { partial: 'read', gamma: 'read', beta: 'read', runMean: 'read_write', runVar: 'read_write', stats: 'read_write' },
+  /* wgsl */ `
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let c = gid.x;
   if (c >= p.C) { return; }
@@ -108,19 +113,14 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   runMean[c] = p.keep * runMean[c] + (1.0 - p.keep) * mean;
   runVar[c] = p.keep * runVar[c] + (1.0 - p.keep) * (variance * p.unbias);
 }
-`;
+`,
+);
 
 /** Inference: the stats come from the running statistics. */
-export const BN_INFERENCE_STATS_WGSL = /* wgsl */ `
-override WG: u32 = 64u;
-${ROWS_PARAMS}
-@group(0) @binding(1) var<storage, read> gamma: array<f32>;
-@group(0) @binding(2) var<storage, read> beta: array<f32>;
-@group(0) @binding(3) var<storage, read> runMean: array<f32>;
-@group(0) @binding(4) var<storage, read> runVar: array<f32>;
-@group(0) @binding(5) var<storage, read_write> stats: array<f32>;
-
-@compute @workgroup_size(WG)
+export const BN_INFERENCE_STATS = channelKernel(
+  'bn-inference-stats',
+  { gamma: 'read', beta: 'read', runMean: 'read', runVar: 'read', stats: 'read_write' },
+  /* wgsl */ `
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let c = gid.x;
   if (c >= p.C) { return; }
@@ -130,49 +130,24 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   stats[2u * p.C + c] = gamma[c] * invstd;
   stats[3u * p.C + c] = beta[c];
 }
-`;
+`,
+);
 
 /**
  * y = (x − mean)·(γ·invstd) + β. Subtracting the mean first keeps the precision that
  * x·scale + (β − mean·scale) would lose when |mean| ≫ std.
  */
-export function bnApplyWgsl(lanes: Lanes): string {
-  return /* wgsl */ `
-${vecHeader(lanes)}
-struct Q { n: u32, CL: u32, _a: u32, _b: u32 };
-@group(0) @binding(0) var<uniform> q: Q;
-@group(0) @binding(1) var<storage, read> x: array<T>;
-@group(0) @binding(2) var<storage, read> stats: array<T>;
-@group(0) @binding(3) var<storage, read_write> y: array<T>;
-
-@compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = linear_id(gid, nwg, WG);
-  if (i >= q.n) { return; }
-  let c = i % q.CL;
-  y[i] = fma(x[i] - stats[c], stats[2u * q.CL + c], stats[3u * q.CL + c]);
-}
-`;
-}
+export const bnApplyKernel = kernelCache((lanes: Lanes) =>
+  vecKernel('bn-apply', lanes, BN_MAP_UNIFORMS, { x: 'read', stats: 'read', y: 'read_write' }, /* wgsl */ `
+  let c = i % p.CL;
+  y[i] = fma(x[i] - stats[c], stats[2u * p.CL + c], stats[3u * p.CL + c]);
+`),
+);
 
 /** partial[k·2C + c] = Σ dy, partial[k·2C + C + c] = Σ dy·(x − mean), over chunk k. */
-export function bnGradPartialWgsl(lanes: Lanes): string {
-  return /* wgsl */ `
-${vecHeader(lanes)}
-${ROWS_PARAMS}
-@group(0) @binding(1) var<storage, read> x: array<T>;
-@group(0) @binding(2) var<storage, read> dy: array<T>;
-@group(0) @binding(3) var<storage, read> stats: array<T>;
-@group(0) @binding(4) var<storage, read_write> partial: array<T>;
-
-@compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let t = linear_id(gid, nwg, WG);
-  if (t >= p.numChunks * p.CL) { return; }
-  let c = t % p.CL;
-  let k = t / p.CL;
-  let r0 = k * p.chunkRows;
-  let r1 = min(r0 + p.chunkRows, p.R);
+export const bnGradPartialKernel = kernelCache((lanes: Lanes) =>
+  vecKernel('bn-grad-partial', lanes, BN_ROW_UNIFORMS, { x: 'read', dy: 'read', stats: 'read', partial: 'read_write' }, /* wgsl */ `
+${CHUNK_ROWS}
   let mean = stats[c];
   var sg = T(0.0);
   var sgx = T(0.0);
@@ -183,10 +158,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     sgx = fma(g, x[i] - mean, sgx);
   }
   partial[k * 2u * p.CL + c] = sg;
-  partial[k * 2u * p.CL + p.CL + c] = sgx;
-}
-`;
-}
+  partial[k * 2u * p.CL + p.CL + c] = sgx;`, CHUNKS),
+);
 
 /**
  * dβ = Σ dy, dγ = invstd·Σ dy·(x − mean), and per-channel coefficients of
@@ -195,17 +168,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
  *   k1 = γ·invstd, k2 = −γ·invstd³·Σdy(x−μ)/R, k3 = −γ·invstd·Σdy/R;
  * inference (statistics are constants): k1 = γ·invstd, k2 = k3 = 0.
  */
-export const BN_GRAD_COMBINE_WGSL = /* wgsl */ `
-override WG: u32 = 64u;
-override TRAINING: bool = true;
-${ROWS_PARAMS}
-@group(0) @binding(1) var<storage, read> partial: array<f32>;
-@group(0) @binding(2) var<storage, read> stats: array<f32>;
-@group(0) @binding(3) var<storage, read_write> dgamma: array<f32>;
-@group(0) @binding(4) var<storage, read_write> dbeta: array<f32>;
-@group(0) @binding(5) var<storage, read_write> coef: array<f32>;
-
-@compute @workgroup_size(WG)
+export const BN_GRAD_COMBINE = channelKernel(
+  'bn-grad-combine',
+  { partial: 'read', stats: 'read', dgamma: 'read_write', dbeta: 'read_write', coef: 'read_write' },
+  /* wgsl */ `
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let c = gid.x;
   if (c >= p.C) { return; }
@@ -231,25 +197,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   }
   coef[3u * p.C + c] = mean;
 }
-`;
+`, { TRAINING: ['bool', true] },
+);
 
-export function bnGradApplyWgsl(lanes: Lanes): string {
-  return /* wgsl */ `
-${vecHeader(lanes)}
-struct Q { n: u32, CL: u32, _a: u32, _b: u32 };
-@group(0) @binding(0) var<uniform> q: Q;
-@group(0) @binding(1) var<storage, read> x: array<T>;
-@group(0) @binding(2) var<storage, read> dy: array<T>;
-@group(0) @binding(3) var<storage, read> coef: array<T>;
-@group(0) @binding(4) var<storage, read_write> dx: array<T>;
-
-@compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = linear_id(gid, nwg, WG);
-  if (i >= q.n) { return; }
-  let c = i % q.CL;
-  let x0 = x[i] - coef[3u * q.CL + c];
-  dx[i] = fma(coef[c], dy[i], fma(coef[q.CL + c], x0, coef[2u * q.CL + c]));
-}
-`;
-}
+export const bnGradApplyKernel = kernelCache((lanes: Lanes) =>
+  vecKernel('bn-grad-apply', lanes, BN_MAP_UNIFORMS, { x: 'read', dy: 'read', coef: 'read', dx: 'read_write' }, /* wgsl */ `
+  let c = i % p.CL;
+  let x0 = x[i] - coef[3u * p.CL + c];
+  dx[i] = fma(coef[c], dy[i], fma(coef[p.CL + c], x0, coef[2u * p.CL + c]));
+`),
+);

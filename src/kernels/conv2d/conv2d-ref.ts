@@ -3,29 +3,38 @@
  * flipping tricks) that the WGSL kernels are tested against. The per-element functions let
  * large tests (AlexNet's first layer) check sampled positions without computing everything.
  */
+import { activationEntry } from '../elementwise/pointwise.js';
 import { type Conv2dGeometry, type Conv2dOptions, conv2dGeometry } from './geometry.js';
 
 type Arr = ArrayLike<number>;
 
-/** Pre-activation value at output (n, oy, ox, co). */
-export function conv2dRefAt(x: Arr, w: Arr, b: Arr | null, g: Conv2dGeometry, n: number, oy: number, ox: number, co: number): number {
+/**
+ * Calls f(xb, wb) for every tap of output (n, oy, ox, co) that lies inside the input:
+ * x[xb + ci] meets w[wb + ci·Cout] for the group's channels ci < Cg.
+ */
+function forEachTap(g: Conv2dGeometry, n: number, oy: number, ox: number, co: number, f: (xb: number, wb: number) => void): void {
   const grp = Math.floor(co / g.Coutg);
-  let s = b ? b[co]! : 0;
   for (let kh = 0; kh < g.KH; kh++) {
     const iy = oy * g.sh + kh - g.padT;
     if (iy < 0 || iy >= g.H) continue;
     for (let kw = 0; kw < g.KW; kw++) {
       const ix = ox * g.sw + kw - g.padL;
       if (ix < 0 || ix >= g.W) continue;
-      const xb = ((n * g.H + iy) * g.W + ix) * g.Cin + grp * g.Cg;
-      const wb = (kh * g.KW + kw) * g.Cg * g.Cout + co;
-      for (let ci = 0; ci < g.Cg; ci++) s += x[xb + ci]! * w[wb + ci * g.Cout]!;
+      f(((n * g.H + iy) * g.W + ix) * g.Cin + grp * g.Cg, (kh * g.KW + kw) * g.Cg * g.Cout + co);
     }
   }
+}
+
+/** Pre-activation value at output (n, oy, ox, co). */
+export function conv2dRefAt(x: Arr, w: Arr, b: Arr | null, g: Conv2dGeometry, n: number, oy: number, ox: number, co: number): number {
+  let s = b ? b[co]! : 0;
+  forEachTap(g, n, oy, ox, co, (xb, wb) => {
+    for (let ci = 0; ci < g.Cg; ci++) s += x[xb + ci]! * w[wb + ci * g.Cout]!;
+  });
   return s;
 }
 
-/** y = conv(x, w) + b (ReLU'd when opts.relu), float64, shape [N, OH, OW, Cout]. */
+/** y = act(conv(x, w) + b) (act: opts.relu or opts.activation), float64, shape [N, OH, OW, Cout]. */
 export function conv2dRef(
   x: Arr,
   xShape: number[],
@@ -36,13 +45,15 @@ export function conv2dRef(
 ): { y: Float64Array; shape: number[]; geometry: Conv2dGeometry } {
   const g = conv2dGeometry(xShape, wShape, opts);
   const y = new Float64Array(g.N * g.OH * g.OW * g.Cout);
+  // The fused activation's float64 reference from the pointwise table (relu: max(v, 0)).
+  const act = g.activation === 'linear' ? (v: number) => v : activationEntry(g.activation).ref;
   let i = 0;
   for (let n = 0; n < g.N; n++)
     for (let oy = 0; oy < g.OH; oy++)
       for (let ox = 0; ox < g.OW; ox++)
         for (let co = 0; co < g.Cout; co++) {
           const v = conv2dRefAt(x, w, b, g, n, oy, ox, co);
-          y[i++] = g.relu ? Math.max(v, 0) : v;
+          y[i++] = act(v);
         }
   return { y, shape: [g.N, g.OH, g.OW, g.Cout], geometry: g };
 }
@@ -120,21 +131,12 @@ export function conv2dBackwardRef(
         for (let co = 0; co < g.Cout; co++) {
           const gv = gy[((n * g.OH + oy) * g.OW + ox) * g.Cout + co]!;
           db[co] += gv;
-          const grp = Math.floor(co / g.Coutg);
-          for (let kh = 0; kh < g.KH; kh++) {
-            const iy = oy * g.sh + kh - g.padT;
-            if (iy < 0 || iy >= g.H) continue;
-            for (let kw = 0; kw < g.KW; kw++) {
-              const ix = ox * g.sw + kw - g.padL;
-              if (ix < 0 || ix >= g.W) continue;
-              const xb = ((n * g.H + iy) * g.W + ix) * g.Cin + grp * g.Cg;
-              const wb = (kh * g.KW + kw) * g.Cg * g.Cout + co;
-              for (let cl = 0; cl < g.Cg; cl++) {
-                dx[xb + cl] += gv * w[wb + cl * g.Cout]!;
-                dw[wb + cl * g.Cout] += gv * x[xb + cl]!;
-              }
+          forEachTap(g, n, oy, ox, co, (xb, wb) => {
+            for (let cl = 0; cl < g.Cg; cl++) {
+              dx[xb + cl] += gv * w[wb + cl * g.Cout]!;
+              dw[wb + cl * g.Cout] += gv * x[xb + cl]!;
             }
-          }
+          });
         }
   return { dx, dw, db };
 }

@@ -13,15 +13,15 @@
  *   tests bounds per multiply-add.
  * - Forward = implicit GEMM: M = N·OH·OW pixels × Cout columns, K = KH·KW·Cin; the weights
  *   viewed [K, Cout] are the B matrix and the [M, Cout] output is NHWC already.
- *   Generic kernel (convGemmWgsl): any kernel size and stride, TM pixels × TN columns per
- *   invocation. For the AlexNet shapes (cfg.rowShapes: 3×3/1, 5×5/1, 11×11/4) a
- *   compile-time-specialised kernel (convRowWgsl) gives each invocation TM consecutive
+ *   Generic kernel (convGemmKernel): any kernel size and stride, TM pixels × TN columns per
+ *   invocation. For the AlexNet shapes (tuning.ts rowKernels: 3×3/1, 5×5/1, 11×11/4) a
+ *   compile-time-specialised kernel (convRowKernel) gives each invocation TM consecutive
  *   pixels of an output row and loads every input column once for all the taps that read
  *   it (~2× faster than the generic kernel at conv3–5).
  * - Data gradient = implicit GEMM over the zero-padded output gradient with the flipped
  *   filter, split into stride phases: input rows iy with (iy + padT) mod sh = rh receive
  *   exactly the taps kh ≡ rh (mod sh), so each of the sh·sw phases is a stride-1
- *   correlation with its own flipped sub-filter (rearranged by FLIP_WEIGHTS_WGSL), no
+ *   correlation with its own flipped sub-filter (rearranged by FLIP_WEIGHTS, conv2d-aux.wgsl.ts), no
  *   multiply-adds on inserted zeros, and the same two kernels as the forward (stride-1
  *   phases of 3- or 5-tap width take the row kernel). Kept over dcol = dy·Wᵀ then a col2im
  *   gather: that needs an N·OH·OW × K buffer (34 MB at AlexNet's conv1, 26 MB at conv2), a
@@ -29,99 +29,35 @@
  *   kernel (measured 1.3–2× slower than the row kernel at conv2–5), so it cannot be faster
  *   here.
  * - Weight gradient = im2col(x)ᵀ · dy, the reduction over M = N·OH·OW split into S chunks
- *   (partial sums in parallel, then summed by SUM_PARTIALS_WGSL) so a small K × Cout output
+ *   (partial sums in parallel, then summed by sumLeading in src/kernels/reduce) so a small K × Cout output
  *   still keeps every core busy; never one invocation per weight over the whole batch.
- *   Generic kernel (convWgradWgsl): invocations own TK rows k. Row shapes
- *   (convWgradRowWgsl): an invocation owns a kernel row's KW taps × CB channels, and its
+ *   Generic kernel (convWgradKernel): invocations own TK rows k. Row shapes
+ *   (convWgradRowKernel): an invocation owns a kernel row's KW taps × CB channels, and its
  *   input window slides along the output row, SW new loads per pixel instead of KW·CB.
  * - Groups: the workgroup z index carries the group, which offsets input/weight/output
  *   channels.
  */
-import { type GpuContext, GpuError, grid2d, params } from '../context.js';
+import { type GpuContext, GpuError, grid2d } from '../context.js';
+import { activationId } from '../elementwise/pointwise.js';
+import { sumLeading } from '../reduce/reduce.js';
+import { f32Bytes, launch } from '../spec.js';
+import { FLIP_WEIGHTS, PAD } from './conv2d-aux.wgsl.js';
+import { convGemmKernel, convRowKernel } from './conv2d-gemm.wgsl.js';
+import { convWgradKernel, convWgradRowKernel } from './conv2d-wgrad.wgsl.js';
 import { type Conv2dGeometry, describeGeometry } from './geometry.js';
-import {
-  FLIP_WEIGHTS_WGSL,
-  PAD_WGSL,
-  SUM_PARTIALS_WGSL,
-  convGemmWgsl,
-  convRowWgsl,
-  convWgradRowWgsl,
-  convWgradWgsl,
-} from './conv2d.wgsl.js';
+import { type ConvTuning, type RowKernelShape, convTuning } from './tuning.js';
 
-export interface ConvKernelConfig {
-  /** Pixels (rows) per invocation in the forward and data-gradient GEMM. */
-  TM: number;
-  /** Columns per workgroup (shared through subgroups) when there are more than 8 columns. */
-  TN: number;
-  /** Weight-gradient rows k per invocation and columns per workgroup. */
-  TK: number;
-  TNW: number;
-  WG: number;
-  WGW: number;
-  /** Use subgroup broadcasts when the device has them (false forces the plain path). */
-  subgroups: boolean;
-  /** Target number of workgroups for the weight gradient's split reduction. */
-  wgradTargetWorkgroups: number;
-  /**
-   * (kernel width, stride, columns per workgroup) of the compile-time-specialised row-reuse
-   * kernels (each entry compiles its own pipelines); other shapes use the generic implicit
-   * GEMM. The AlexNet shapes: 3×3/1, 5×5/1 (and every stride-1 data gradient of them),
-   * 11×11/4 (48 outputs: 2 blocks of 24 measured ~20% faster than 3 of 16).
-   */
-  rowShapes: Array<[number, number, number]>;
-  /** Pixels per invocation of the row kernel. */
-  TMR: number;
-  /** Weight-gradient row kernel: columns per workgroup when lanes own 1 / 4 channels, workgroup size. */
-  TNWR1: number;
-  TNWR4: number;
-  WGWR: number;
-  /** Channels per weight-gradient row-kernel lane (4 = vec4 loads) when the layout allows. */
-  wgradCB: 1 | 4;
-}
-
-export const DEFAULT_CONV: ConvKernelConfig = {
-  TM: 8,
-  TN: 16,
-  TK: 4,
-  TNW: 16,
-  WG: 64,
-  WGW: 32,
-  subgroups: true,
-  wgradTargetWorkgroups: 64,
-  rowShapes: [[3, 1, 16], [5, 1, 16], [11, 4, 24]],
-  TMR: 6,
-  TNWR1: 16,
-  TNWR4: 8,
-  WGWR: 8,
-  wgradCB: 4,
-};
-
-let config: ConvKernelConfig = DEFAULT_CONV;
-/** Overrides tile sizes (benchmarks and tests); returns the previous configuration. */
-export function setConvConfig(c: Partial<ConvKernelConfig>): ConvKernelConfig {
-  const prev = config;
-  config = { ...config, ...c };
-  return prev;
-}
-export function convConfig(): ConvKernelConfig {
-  return config;
-}
+export { type ConvTuning, DEFAULT_CONV, convTuning, setConvTuning } from './tuning.js';
 
 /** Values shared per subgroup broadcast: 8 (or 4) when the device's subgroups are that wide, else 0. */
-export function subgroupChunk(ctx: GpuContext, cfg: ConvKernelConfig = config): number {
-  if (!cfg.subgroups || !ctx.info.features.includes('subgroups')) return 0;
-  const info = (ctx.device as GPUDevice & { adapterInfo?: { subgroupMinSize?: number } }).adapterInfo;
-  const min = info?.subgroupMinSize ?? 0;
+export function subgroupChunk(ctx: GpuContext, cfg: Readonly<ConvTuning> = convTuning(ctx)): number {
+  if (!cfg.subgroups) return 0;
+  const min = ctx.subgroupMinSize;
   return min >= 8 ? 8 : min >= 4 ? 4 : 0;
 }
 
 export function hasPadding(g: Conv2dGeometry): boolean {
   return g.padT + g.padB + g.padL + g.padR > 0;
-}
-
-function needBytes(label: string, what: string, buf: GPUBuffer, floats: number): void {
-  if (buf.size < floats * 4) throw new GpuError(`${label}: ${what} buffer has ${buf.size} bytes, needs ${floats * 4}`);
 }
 
 /** dst [N, H+pt+pb, W+pl+pr, C] = src [N, H, W, C] placed at (pt, pl), zeros around. */
@@ -135,15 +71,14 @@ export function pad2d(
   const Wp = s.W + s.pl + s.pr;
   const total = s.N * Hp * Wp * s.C;
   const label = `pad2d[${s.N}×${s.H}×${s.W}×${s.C} → ${Hp}×${Wp}]`;
-  needBytes(label, 'source', src, s.N * s.H * s.W * s.C);
-  needBytes(label, 'destination', dst, total);
   const WG = 256;
   if (Hp > 65535 || s.N > 65535) throw new GpuError(`${label}: too many rows or images for one dispatch`);
-  ctx.dispatch({
+  launch(ctx, PAD, {
     label,
-    pipeline: ctx.pipeline('conv-pad', PAD_WGSL, { WG }),
-    params: params([s.H, s.W, s.C, Wp, s.pt, s.pl, 0, 0]),
-    buffers: [src, dst],
+    constants: { WG },
+    uniforms: { H: s.H, W: s.W, C: s.C, Wp, pt: s.pt, pl: s.pl },
+    buffers: { src, dst },
+    need: { src: f32Bytes(s.N * s.H * s.W * s.C), dst: f32Bytes(total) },
     workgroups: [Math.ceil((Wp * s.C) / WG), Hp, s.N],
   });
 }
@@ -159,16 +94,20 @@ interface GemmLaunch {
   ooffU: number; ooffV: number;
   groups: number;
   relu: boolean;
+  /** Id of a fused table activation other than ReLU (0 = none; see pointwise.ts). */
+  act: number;
+  /** Bytes the launch reads and writes: input, weights, output. */
+  need: { x: number; w: number; y: number };
 }
 
-function rowShape(cfg: ConvKernelConfig, kw: number, sw: number): [number, number, number] | undefined {
-  return cfg.rowShapes.find(([k, s]) => k === kw && s === sw);
+function rowShape(cfg: Readonly<ConvTuning>, kw: number, sw: number): RowKernelShape | undefined {
+  return cfg.rowKernels.find((r) => r.width === kw && r.stride === sw);
 }
 
 /**
  * Launches one implicit-GEMM convolution. `C` is the input channels per group (the run
  * length when runs are single taps), `KW` the window width in taps, used to pick the
- * row-reuse kernel when (KW, SV) is one of cfg.rowShapes.
+ * row-reuse kernel when (KW, SV) is one of the tuning's rowKernels.
  */
 function launchGemm(
   ctx: GpuContext,
@@ -179,52 +118,43 @@ function launchGemm(
   out: GPUBuffer,
 ): void {
   if (L.M === 0) return;
-  const cfg = config;
+  const cfg = convTuning(ctx);
   const sgc = subgroupChunk(ctx, cfg);
   const row = L.TH > 0 ? rowShape(cfg, L.KW, L.SV) : undefined;
-  const TN = L.NCOLS <= 8 ? 8 : row ? row[2] : cfg.TN;
+  const TN = L.NCOLS <= 8 ? 8 : row ? row.columns : cfg.gemmColumns;
   const NCB = Math.ceil(L.NCOLS / TN);
-  const flags = { WG: cfg.WG };
+  const WG = cfg.gemmWorkgroup;
+  const constants = { WG, ACT: L.act };
   const FLAGS = (bias ? 1 : 0) | (L.relu ? 2 : 0);
+  const uniforms = {
+    M: L.M, OU: L.OU, OV: L.OV, NCOLS: L.NCOLS, inH: L.inH, inW: L.inW, CIN: L.CIN, inCOff: L.inCOff,
+    SU: L.SU, SV: L.SV, offU: L.offU, offV: L.offV, TH: L.TH, NRUN: L.NRUN, RUN: L.RUN, WROW: L.WROW,
+    wOff: L.wOff, wGOff: L.wGOff, OH: L.OH, OW: L.OW, COUT: L.COUT, outCOff: L.outCOff, OSU: L.OSU, OSV: L.OSV,
+    ooffU: L.ooffU, ooffV: L.ooffV, NCB, FLAGS,
+  };
   // Without a bias, bind the weights in its place (FLAGS says not to read it).
-  const buffers = [input, wt, bias ?? wt, out];
+  const bind = {
+    label: L.label,
+    constants,
+    buffers: { x: input, w: wt, bias: bias ?? wt, y: out },
+    need: { x: L.need.x, w: L.need.w, bias: bias ? f32Bytes(L.groups * L.NCOLS) : 0, y: L.need.y },
+  };
   if (row) {
-    const TM = cfg.TMR;
+    const TM = cfg.rowPixels;
     const NVB = Math.ceil(L.OV / TM);
     const blocks = (L.M / L.OV) * NVB;
-    const pipeline = ctx.pipeline(
-      `conv-row-${TM}x${TN}-k${L.KW}s${L.SV}${sgc ? '-sg' + sgc : ''}`,
-      convRowWgsl(TM, TN, L.KW, L.SV, sgc),
-      flags,
-    );
-    const [wx, wy] = grid2d(Math.ceil(blocks / cfg.WG));
-    ctx.dispatch({
-      label: L.label,
-      pipeline,
-      params: params([
-        blocks, L.OU, L.OV, L.NCOLS, L.inH, L.inW, L.CIN, L.inCOff, L.SU, L.SV, L.offU, L.offV,
-        L.TH, 0, L.C, L.WROW, L.wOff, L.wGOff, L.OH, L.OW, L.COUT, L.outCOff, L.OSU, L.OSV,
-        L.ooffU, L.ooffV, NCB, NVB, FLAGS, 0, 0, 0,
-      ]),
-      buffers,
+    const [wx, wy] = grid2d(Math.ceil(blocks / WG));
+    launch(ctx, convRowKernel(TM, TN, L.KW, L.SV, sgc), {
+      ...bind,
+      // The row kernel counts invocations in M and runs of one channel each.
+      uniforms: { ...uniforms, M: blocks, NRUN: 0, RUN: L.C, NVB },
       workgroups: [wx, wy, L.groups * NCB],
     });
     return;
   }
-  const TM = cfg.TM;
-  const pipeline = ctx.pipeline(`conv-gemm-${TM}x${TN}${sgc ? '-sg' + sgc : ''}`, convGemmWgsl(TM, TN, sgc), flags);
-  const [wx, wy] = grid2d(Math.ceil(L.M / (TM * cfg.WG)));
-  ctx.dispatch({
-    label: L.label,
-    pipeline,
-    params: params([
-      L.M, L.OU, L.OV, L.NCOLS, L.inH, L.inW, L.CIN, L.inCOff, L.SU, L.SV, L.offU, L.offV,
-      L.TH, L.NRUN, L.RUN, L.WROW, L.wOff, L.wGOff, L.OH, L.OW, L.COUT, L.outCOff, L.OSU, L.OSV,
-      L.ooffU, L.ooffV, NCB, FLAGS,
-    ]),
-    buffers,
-    workgroups: [wx, wy, L.groups * NCB],
-  });
+  const TM = cfg.gemmPixels;
+  const [wx, wy] = grid2d(Math.ceil(L.M / (TM * WG)));
+  launch(ctx, convGemmKernel(TM, TN, sgc), { ...bind, uniforms, workgroups: [wx, wy, L.groups * NCB] });
 }
 
 /**
@@ -232,11 +162,8 @@ function launchGemm(
  * input itself when there is no padding; see pad2d).
  */
 export function conv2dForward(ctx: GpuContext, g: Conv2dGeometry, xp: GPUBuffer, w: GPUBuffer, bias: GPUBuffer | null, y: GPUBuffer): void {
-  const label = `conv2d${g.relu ? '+relu' : ''}${describeGeometry(g)}`;
-  needBytes(label, 'input', xp, g.N * g.Hp * g.Wp * g.Cin);
-  needBytes(label, 'kernel', w, g.KH * g.KW * g.Cg * g.Cout);
-  if (bias) needBytes(label, 'bias', bias, g.Cout);
-  needBytes(label, 'output', y, g.N * g.OH * g.OW * g.Cout);
+  const act = g.activation;
+  const label = `conv2d${act !== 'linear' ? '+' + act : ''}${describeGeometry(g)}`;
   const contiguous = g.groups === 1;
   launchGemm(
     ctx,
@@ -248,7 +175,8 @@ export function conv2dForward(ctx: GpuContext, g: Conv2dGeometry, xp: GPUBuffer,
       TH: g.KH, NRUN: contiguous ? 1 : g.KW, RUN: contiguous ? g.KW * g.Cin : g.Cg, WROW: g.Cout,
       wOff: 0, wGOff: g.Coutg, OH: g.OH, OW: g.OW,
       COUT: g.Cout, outCOff: g.Coutg, OSU: 1, OSV: 1, ooffU: 0, ooffV: 0,
-      groups: g.groups, relu: g.relu, C: g.Cg, KW: g.KW,
+      groups: g.groups, relu: act === 'relu', act: act === 'relu' ? 0 : activationId(act), C: g.Cg, KW: g.KW,
+      need: { x: f32Bytes(g.N * g.Hp * g.Wp * g.Cin), w: f32Bytes(g.KH * g.KW * g.Cg * g.Cout), y: f32Bytes(g.N * g.OH * g.OW * g.Cout) },
     },
     xp, w, bias, y,
   );
@@ -291,9 +219,6 @@ function phases(size: number, k: number, s: number, pad: number, outSize: number
  */
 export function conv2dBackwardData(ctx: GpuContext, g: Conv2dGeometry, gy: GPUBuffer, w: GPUBuffer, dx: GPUBuffer): void {
   const label = `conv2d-dx${describeGeometry(g)}`;
-  needBytes(label, 'output gradient', gy, g.N * g.OH * g.OW * g.Cout);
-  needBytes(label, 'kernel', w, g.KH * g.KW * g.Cg * g.Cout);
-  needBytes(label, 'input gradient', dx, g.N * g.H * g.W * g.Cin);
   const ph = phases(g.H, g.KH, g.sh, g.padT, g.OH);
   const pw = phases(g.W, g.KW, g.sw, g.padL, g.OW);
   const Hd = g.OH + ph.before + ph.after;
@@ -306,11 +231,12 @@ export function conv2dBackwardData(ctx: GpuContext, g: Conv2dGeometry, gy: GPUBu
   const wsize = g.KH * g.KW * g.Cg * g.Cout;
   const wt = ctx.newStorage(wsize * 4, 'conv2d-dx-filter');
   const WG = 64;
-  ctx.dispatch({
+  launch(ctx, FLIP_WEIGHTS, {
     label: `conv2d-flip${describeGeometry(g)}`,
-    pipeline: ctx.pipeline('conv-flip', FLIP_WEIGHTS_WGSL, { WG }),
-    params: params([g.KH, g.KW, g.Cg, g.Cout, g.Coutg, g.sh, g.sw, g.groups]),
-    buffers: [w, wt],
+    constants: { WG },
+    uniforms: { KH: g.KH, KW: g.KW, Cg: g.Cg, Cout: g.Cout, Coutg: g.Coutg, sh: g.sh, sw: g.sw, groups: g.groups },
+    buffers: { w, wt },
+    need: { w: f32Bytes(wsize), wt: f32Bytes(wsize) },
     workgroups: [Math.ceil(g.Cout / WG), g.Cg, g.KH * g.KW],
   });
   const contiguous = g.groups === 1;
@@ -329,7 +255,8 @@ export function conv2dBackwardData(ctx: GpuContext, g: Conv2dGeometry, gy: GPUBu
           TH: a.T, NRUN: contiguous ? 1 : b.T, RUN: contiguous ? b.T * g.Cout : g.Coutg, WROW: g.Cg,
           wOff: (rowsBefore * g.KW + a.T * colsBefore) * g.groups * blk, wGOff: a.T * b.T * blk,
           OH: g.H, OW: g.W, COUT: g.Cin, outCOff: g.Cg, OSU: g.sh, OSV: g.sw, ooffU: a.first, ooffV: b.first,
-          groups: g.groups, relu: false, C: g.Coutg, KW: b.T,
+          groups: g.groups, relu: false, act: 0, C: g.Coutg, KW: b.T,
+          need: { x: f32Bytes(g.N * Hd * Wd * g.Cout), w: f32Bytes(wsize), y: f32Bytes(g.N * g.H * g.W * g.Cin) },
         },
         dyp, wt, null, dx,
       );
@@ -348,20 +275,17 @@ export function conv2dBackwardData(ctx: GpuContext, g: Conv2dGeometry, gy: GPUBu
  */
 export function conv2dBackwardWeights(ctx: GpuContext, g: Conv2dGeometry, xp: GPUBuffer, gy: GPUBuffer, dw: GPUBuffer): void {
   const label = `conv2d-dw${describeGeometry(g)}`;
-  needBytes(label, 'input', xp, g.N * g.Hp * g.Wp * g.Cin);
-  needBytes(label, 'output gradient', gy, g.N * g.OH * g.OW * g.Cout);
-  needBytes(label, 'kernel gradient', dw, g.KH * g.KW * g.Cg * g.Cout);
-  const cfg = config;
+  const cfg = convTuning(ctx);
   const sgc = subgroupChunk(ctx, cfg);
   const M = g.N * g.OH * g.OW;
   const Kg = g.KH * g.KW * g.Cg;
   const row = rowShape(cfg, g.KW, g.sw) !== undefined;
   // Row kernel: lanes own (kh, channel block) with all KW taps; generic: TK rows k each.
-  const CB = cfg.wgradCB === 4 && g.Cin % 4 === 0 && g.Cg % 4 === 0 && g.KW <= 5 ? 4 : 1;
-  const lanes = row ? g.KH * (g.Cg / CB) : Math.ceil(Kg / cfg.TK);
-  const TN = g.Coutg <= 8 ? 8 : row ? (CB === 4 ? cfg.TNWR4 : cfg.TNWR1) : cfg.TNW;
+  const CB = cfg.wgradRowChannels === 4 && g.Cin % 4 === 0 && g.Cg % 4 === 0 && g.KW <= 5 ? 4 : 1;
+  const lanes = row ? g.KH * (g.Cg / CB) : Math.ceil(Kg / cfg.wgradRows);
+  const TN = g.Coutg <= 8 ? 8 : row ? (CB === 4 ? cfg.wgradRowColumnsVec4 : cfg.wgradRowColumnsScalar) : cfg.wgradColumns;
   const NCB = Math.ceil(g.Coutg / TN);
-  const WGW = row ? cfg.WGWR : cfg.WGW;
+  const WGW = row ? cfg.wgradRowWorkgroup : cfg.wgradWorkgroup;
   const kBlocks = Math.ceil(lanes / WGW);
   // Split the reduction so that about wgradTargetWorkgroups workgroups run, with chunks of
   // at least 32 pixels (each chunk's partial sums cost a K×Cout write and a read).
@@ -372,25 +296,19 @@ export function conv2dBackwardWeights(ctx: GpuContext, g: Conv2dGeometry, xp: GP
   if (S > 65535) throw new GpuError(`${label}: ${S} reduction chunks exceed the dispatch limit`);
   const L = Kg * g.Cout;
   const part = S > 1 ? ctx.newStorage(S * L * 4, 'conv2d-dw-partial') : dw;
-  const pipeline = row
-    ? ctx.pipeline(`conv-wgrad-row-k${g.KW}s${g.sw}c${CB}x${TN}${sgc ? '-sg' + sgc : ''}`, convWgradRowWgsl(g.KW, g.sw, CB as 1 | 4, TN, sgc), { WG: WGW })
-    : ctx.pipeline(`conv-wgrad-${cfg.TK}x${TN}${sgc ? '-sg' + sgc : ''}`, convWgradWgsl(cfg.TK, TN, sgc), { WG: cfg.WGW });
-  ctx.dispatch({
+  launch(ctx, row ? convWgradRowKernel(g.KW, g.sw, CB as 1 | 4, TN, sgc) : convWgradKernel(cfg.wgradRows, TN, sgc), {
     label,
-    pipeline,
-    params: params([M, g.OH, g.OW, Kg, g.Hp, g.Wp, g.Cin, g.Cg, g.sh, g.sw, g.KW, g.Coutg, g.Cout, NCB, CHUNK, lanes]),
-    buffers: [xp, gy, part],
+    constants: { WG: WGW },
+    uniforms: {
+      M, OH: g.OH, OW: g.OW, Kg, inH: g.Hp, inW: g.Wp, CIN: g.Cin, Cg: g.Cg, SU: g.sh, SV: g.sw, KW: g.KW,
+      NCOLS: g.Coutg, COUT: g.Cout, NCB, CHUNK, LANES: lanes,
+    },
+    buffers: { x: xp, gy, part },
+    need: { x: f32Bytes(g.N * g.Hp * g.Wp * g.Cin), gy: f32Bytes(M * g.Cout), part: f32Bytes(S * L) },
     workgroups: [kBlocks, S, g.groups * NCB],
   });
   if (S > 1) {
-    const WG = 256;
-    ctx.dispatch({
-      label: `${label} sum of ${S} partials`,
-      pipeline: ctx.pipeline('conv-sum-partials', SUM_PARTIALS_WGSL, { WG }),
-      params: params([L, S, 0, 0]),
-      buffers: [part, dw],
-      workgroups: grid2d(Math.ceil(L / WG)),
-    });
+    sumLeading(ctx, part, dw, S, L, `${label} sum of ${S} partials`);
     ctx.releaseLater(part);
   }
 }

@@ -7,10 +7,12 @@
  * Output channel co belongs to group floor(co / (Cout/groups)) and reads that group's input
  * channels, as in PyTorch's and Keras's grouped convolutions.
  */
+import type { ActivationOption } from '../elementwise/pointwise.js';
+import { samePadding } from '../same-padding.js';
 
 /**
- * 'valid': no padding. 'same': TensorFlow's rule (out = ceil(in/stride); total padding
- * max((out−1)·stride + k − in, 0), the odd extra row/column at the bottom/right).
+ * 'valid': no padding. 'same': TensorFlow's rule (../same-padding.ts; the odd extra
+ * row/column at the bottom/right).
  * number / [padH, padW]: symmetric, like PyTorch. [top, bottom, left, right]: explicit.
  */
 export type Padding = 'valid' | 'same' | number | [number, number] | [number, number, number, number];
@@ -19,8 +21,10 @@ export interface Conv2dOptions {
   stride?: number | [number, number];
   padding?: Padding;
   groups?: number;
-  /** Fused ReLU epilogue: y = max(conv + b, 0). */
+  /** Fused ReLU epilogue: y = max(conv + b, 0) (the same as activation: 'relu'). */
   relu?: boolean;
+  /** Fused activation epilogue from the pointwise table (default linear). */
+  activation?: ActivationOption;
 }
 
 export interface Conv2dGeometry {
@@ -47,7 +51,10 @@ export interface Conv2dGeometry {
   /** Padded input size. */
   Hp: number;
   Wp: number;
+  /** The fused activation is ReLU. */
   relu: boolean;
+  /** The fused activation ('relu' when relu is set). */
+  activation: ActivationOption;
 }
 
 const fmt = (s: readonly number[]) => `[${s.join('×')}]`;
@@ -78,18 +85,16 @@ export function conv2dGeometry(inShape: readonly number[], wShape: readonly numb
   if (!Number.isInteger(sh) || !Number.isInteger(sw) || sh < 1 || sw < 1) {
     throw new Error(`${what}: stride must be positive integers, got ${JSON.stringify(opts.stride)}`);
   }
+  if (opts.relu && opts.activation !== undefined && opts.activation !== 'relu') {
+    throw new Error(`${what}: relu and activation '${opts.activation}' both given`);
+  }
+  const activation: ActivationOption = opts.relu ? 'relu' : (opts.activation ?? 'linear');
   const padding = opts.padding ?? 'valid';
   let padT = 0, padB = 0, padL = 0, padR = 0;
   let OH: number, OW: number;
   if (padding === 'same') {
-    OH = Math.ceil(H / sh);
-    OW = Math.ceil(W / sw);
-    const th = Math.max((OH - 1) * sh + KH - H, 0);
-    const tw = Math.max((OW - 1) * sw + KW - W, 0);
-    padT = Math.floor(th / 2);
-    padB = th - padT;
-    padL = Math.floor(tw / 2);
-    padR = tw - padL;
+    ({ out: OH, before: padT, after: padB } = samePadding(H, KH, sh));
+    ({ out: OW, before: padL, after: padR } = samePadding(W, KW, sw));
   } else {
     if (padding === 'valid') {
       // no padding
@@ -114,7 +119,8 @@ export function conv2dGeometry(inShape: readonly number[], wShape: readonly numb
   return {
     N, H, W, Cin, KH, KW, Cout, groups, Cg, Coutg: Cout / groups, sh, sw,
     padT, padB, padL, padR, OH, OW, Hp: H + padT + padB, Wp: W + padL + padR,
-    relu: opts.relu ?? false,
+    relu: activation === 'relu',
+    activation,
   };
 }
 

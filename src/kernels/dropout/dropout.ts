@@ -1,6 +1,7 @@
 /** Dropout launcher (see ./dropout.wgsl.ts for the RNG) and its mask parameters. */
-import { type GpuContext, grid2d, params } from '../context.js';
-import { DROPOUT_WGSL } from './dropout.wgsl.js';
+import { type GpuContext, grid2d } from '../context.js';
+import { f32Bytes, launch } from '../spec.js';
+import { DROPOUT } from './dropout.wgsl.js';
 
 const WG = 256;
 
@@ -29,12 +30,12 @@ export function checkDropoutArgs(rate: number, seed: number): void {
 /** y = x·mask/(1 − rate), mask a pure function of (seed, index). Run on dy for the backward. */
 export function dropoutApply(ctx: GpuContext, x: GPUBuffer, y: GPUBuffer, n: number, rate: number, seed: number): void {
   checkDropoutArgs(rate, seed);
-  if (x.size < n * 4 || y.size < n * 4) throw new Error(`dropout[${n}]: buffers hold ${x.size} and ${y.size} bytes, need ${n * 4}`);
-  ctx.dispatch({
+  launch(ctx, DROPOUT, {
     label: `dropout[${n}] rate ${rate}`,
-    pipeline: ctx.pipeline('dropout', DROPOUT_WGSL, { WG }),
-    params: params([n, pcgHash(seed), dropoutThreshold(rate), { f32: dropoutScale(rate) }]),
-    buffers: [x, y],
+    constants: { WG },
+    uniforms: { n, seedHash: pcgHash(seed), threshold: dropoutThreshold(rate), scale: dropoutScale(rate) },
+    buffers: { x, y },
+    need: { x: f32Bytes(n), y: f32Bytes(n) },
     workgroups: grid2d(Math.ceil(n / WG)),
   });
 }

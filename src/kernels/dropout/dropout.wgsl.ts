@@ -10,28 +10,23 @@
  * round(rate·2^32), so P(keep) = 1 − rate to within 2^-32. src/kernels/dropout/dropout-ref.ts
  * mirrors the hash on the host.
  */
-import { LINEAR_ID } from '../wgsl-common.js';
+import { elementKernel } from '../wgsl-common.js';
 
-export const DROPOUT_WGSL = /* wgsl */ `
-${LINEAR_ID}
-override WG: u32 = 256u;
 // seedHash = pcg(seed), hashed once on the host (dropout.ts).
-struct P { n: u32, seedHash: u32, threshold: u32, scale: f32 };
-@group(0) @binding(0) var<uniform> p: P;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
-
+export const DROPOUT = elementKernel(
+  {
+    name: 'dropout',
+    uniforms: { n: 'u32', seedHash: 'u32', threshold: 'u32', scale: 'f32' },
+    bindings: { x: 'read', y: 'read_write' },
+  },
+  /* wgsl */ `
+  let h = pcg(pcg(i) ^ p.seedHash);
+  y[i] = select(0.0, x[i] * p.scale, h >= p.threshold);`,
+  /* wgsl */ `
 fn pcg(v: u32) -> u32 {
   let state = v * 747796405u + 2891336453u;
   let word = ((state >> ((state >> 28u) + 4u)) ^ state) * 277803737u;
   return (word >> 22u) ^ word;
 }
-
-@compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = linear_id(gid, nwg, WG);
-  if (i >= p.n) { return; }
-  let h = pcg(pcg(i) ^ p.seedHash);
-  y[i] = select(0.0, x[i] * p.scale, h >= p.threshold);
-}
-`;
+`,
+);

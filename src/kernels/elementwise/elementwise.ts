@@ -1,17 +1,29 @@
 /**
- * Element-wise kernels: unary maps, binary maps with trailing broadcast, in-place axpby.
- * Launchers take raw GPU buffers; the differentiable wrappers live in src/autograd/ops.
+ * Element-wise kernels: unary maps, binary maps with trailing broadcast, in-place axpby, and
+ * the table-driven activations (./pointwise.ts). Launchers take raw GPU buffers; the
+ * differentiable wrappers live in src/autograd/ops.
  */
-import { type GpuContext, grid2d, params } from '../context.js';
-import { AXPBY_INPLACE_WGSL, BINARY_WGSL, FILL_WGSL, UNARY_WGSL } from './elementwise.wgsl.js';
+import { type GpuContext, grid2d } from '../context.js';
+import { f32Bytes, launch } from '../spec.js';
+import { caseId } from '../wgsl-common.js';
+import { AXPBY_INPLACE, BINARY, BINARY_CASES, FILL, UNARY, UNARY_CASES } from './elementwise.wgsl.js';
+import { type ActivationName, activationEntry } from './pointwise.js';
 
 const WG = 256;
 
-export const UnaryOp = { copy: 0, relu: 1, sigmoid: 2, affine: 3, square: 4, fill: 5 } as const;
-export type UnaryOpName = keyof typeof UnaryOp;
+export type UnaryOpName = 'copy' | 'relu' | 'sigmoid' | 'affine' | 'square' | 'fill';
+export type BinaryOpName = 'axpby' | 'mul' | 'reluBackward' | 'sigmoidBackward';
 
-export const BinaryOp = { axpby: 0, mul: 1, reluBackward: 2, sigmoidBackward: 3 } as const;
-export type BinaryOpName = keyof typeof BinaryOp;
+function runUnary(ctx: GpuContext, op: string, x: GPUBuffer, out: GPUBuffer, n: number, alpha: number, beta: number): void {
+  launch(ctx, UNARY, {
+    label: `${op}[${n}]`,
+    constants: { OP: caseId(UNARY_CASES, op), WG },
+    uniforms: { n, alpha, beta },
+    buffers: { x, out },
+    need: { x: f32Bytes(n), out: f32Bytes(n) },
+    workgroups: grid2d(Math.ceil(n / WG)),
+  });
+}
 
 export function unary(
   ctx: GpuContext,
@@ -24,21 +36,27 @@ export function unary(
 ): void {
   if (op === 'fill') {
     // out = alpha; `x` is ignored (callers pass out itself, which may not be bound twice).
-    ctx.dispatch({
+    launch(ctx, FILL, {
       label: `fill[${n}]`,
-      pipeline: ctx.pipeline('fill', FILL_WGSL, { WG }),
-      params: params([n, { f32: alpha }, 0, 0]),
-      buffers: [out],
+      constants: { WG },
+      uniforms: { n, value: alpha },
+      buffers: { out },
+      need: { out: f32Bytes(n) },
       workgroups: grid2d(Math.ceil(n / WG)),
     });
     return;
   }
-  const pipeline = ctx.pipeline(`unary-${op}`, UNARY_WGSL, { OP: UnaryOp[op], WG });
-  ctx.dispatch({
-    label: `${op}[${n}]`,
-    pipeline,
-    params: params([n, { f32: alpha }, { f32: beta }, 0]),
-    buffers: [x, out],
+  runUnary(ctx, op, x, out, n, alpha, beta);
+}
+
+function runBinary(ctx: GpuContext, op: string, a: GPUBuffer, b: GPUBuffer, out: GPUBuffer, n: number, nb: number, alpha: number, beta: number): void {
+  if (nb <= 0 || n % nb !== 0) throw new Error(`${op}: cannot broadcast ${nb} values over ${n}`);
+  launch(ctx, BINARY, {
+    label: `${op}[${n} · ${nb}]`,
+    constants: { OP: caseId(BINARY_CASES, op), WG },
+    uniforms: { n, nb, alpha, beta },
+    buffers: { a, b, out },
+    need: { a: f32Bytes(n), b: f32Bytes(nb), out: f32Bytes(n) },
     workgroups: grid2d(Math.ceil(n / WG)),
   });
 }
@@ -54,25 +72,32 @@ export function binary(
   alpha = 1,
   beta = 1,
 ): void {
-  if (nb <= 0 || n % nb !== 0) throw new Error(`${op}: cannot broadcast ${nb} values over ${n}`);
-  const pipeline = ctx.pipeline(`binary-${op}`, BINARY_WGSL, { OP: BinaryOp[op], WG });
-  ctx.dispatch({
-    label: `${op}[${n} · ${nb}]`,
-    pipeline,
-    params: params([n, nb, { f32: alpha }, { f32: beta }]),
-    buffers: [a, b, out],
-    workgroups: grid2d(Math.ceil(n / WG)),
-  });
+  runBinary(ctx, op, a, b, out, n, nb, alpha, beta);
+}
+
+/** y = act(x) for any activation of the pointwise table. */
+export function activationForward(ctx: GpuContext, name: ActivationName, x: GPUBuffer, y: GPUBuffer, n: number): void {
+  activationEntry(name);
+  runUnary(ctx, name, x, y, n, 1, 0);
+}
+
+/**
+ * dx = ∂act/∂x · g, reading `s`: the op's input x or its output y, whichever the table's
+ * entry names in `backward.from`.
+ */
+export function activationBackward(ctx: GpuContext, name: ActivationName, g: GPUBuffer, s: GPUBuffer, dx: GPUBuffer, n: number): void {
+  activationEntry(name);
+  runBinary(ctx, `${name}Backward`, g, s, dx, n, n, 1, 1);
 }
 
 /** dst = alpha·dst + beta·src, in place. */
 export function axpbyInPlace(ctx: GpuContext, dst: GPUBuffer, src: GPUBuffer, n: number, alpha: number, beta: number): void {
-  const pipeline = ctx.pipeline('axpby-inplace', AXPBY_INPLACE_WGSL, { WG });
-  ctx.dispatch({
+  launch(ctx, AXPBY_INPLACE, {
     label: `axpby-inplace[${n}]`,
-    pipeline,
-    params: params([n, 0, { f32: alpha }, { f32: beta }]),
-    buffers: [src, dst],
+    constants: { WG },
+    uniforms: { n, alpha, beta },
+    buffers: { src, dst },
+    need: { src: f32Bytes(n), dst: f32Bytes(n) },
     workgroups: grid2d(Math.ceil(n / WG)),
   });
 }

@@ -33,6 +33,23 @@
  * Requires the 'subgroups' feature with subgroups of at least 8 lanes (lavapipe: exactly 8).
  * Lanes beyond 8 in larger subgroups load duplicates (lane % 8), so any size ≥ 8 is correct.
  */
+import { ACTIVATIONS_WGSL } from '../elementwise/pointwise.js';
+import { defineKernel, kernelCache } from '../spec.js';
+import { GEMM_BINDINGS, GEMM_EPILOGUE_OVERRIDES, GEMM_UNIFORMS } from './gemm.wgsl.js';
+
+/** The epilogue of one output: alpha, bias, accumulate, activation. */
+const STORE_WGSL = /* wgsl */ `
+fn store(m: u32, n: u32, acc: f32, oc: u32) {
+  if (m < p.M && n < p.N) {
+    let idx = oc + m * p.N + n;
+    var v = p.alpha * acc;
+    if (HAS_BIAS) { v += bias[n]; }
+    if (ACCUMULATE) { v += p.beta * c[idx]; }
+    v = activate(ACT, v);
+    c[idx] = v;
+  }
+}
+`;
 
 export type Layout = 'kc' | 'ic';
 
@@ -52,7 +69,7 @@ export function subgroupGemmKey(s: SubgroupGemmShape): string {
   return `sg-R${s.R}-${s.lanes}-${s.transA ? 'T' : 'N'}${s.transB ? 'T' : 'N'}-${s.vecA ? 4 : 1}${s.vecB ? 4 : 1}`;
 }
 
-export function subgroupGemmWgsl(s: SubgroupGemmShape): string {
+export const subgroupGemmKernel = kernelCache((s: SubgroupGemmShape) => {
   const { R } = s;
   const TS = 8 * R;
   const laneN = s.lanes === 'n';
@@ -69,7 +86,7 @@ export function subgroupGemmWgsl(s: SubgroupGemmShape): string {
   const J_ = [0, 1, 2, 3];
   const KK = [0, 1, 2, 3];
 
-  const decl = (op: typeof A) => (op.vec ? `array<vec4<f32>>` : `array<f32>`);
+  const elem = (op: typeof A) => (op.vec ? 'vec4<f32>' : 'f32');
 
   /** Emits one k-block (k0 = block start). `tail`: k may run past K (clamp and zero). */
   const block = (tail: boolean): string[] => {
@@ -175,32 +192,16 @@ export function subgroupGemmWgsl(s: SubgroupGemmShape): string {
   }
   L.push(`  }`);
 
-  return /* wgsl */ `
-enable subgroups;
-override HAS_BIAS: bool = false;
-override RELU: bool = false;
-override ACCUMULATE: bool = false;
-override WG: u32 = 8u;
-
-struct P { M: u32, N: u32, K: u32, strideA: u32, strideB: u32, strideC: u32, alpha: f32, beta: f32, nbP: u32, _p0: u32, _p1: u32, _p2: u32 };
-@group(0) @binding(0) var<uniform> p: P;
-@group(0) @binding(1) var<storage, read> a: ${decl(A)};
-@group(0) @binding(2) var<storage, read> b: ${decl(B)};
-@group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> c: array<f32>;
-
-fn store(m: u32, n: u32, acc: f32, oc: u32) {
-  if (m < p.M && n < p.N) {
-    let idx = oc + m * p.N + n;
-    var v = p.alpha * acc;
-    if (HAS_BIAS) { v += bias[n]; }
-    if (ACCUMULATE) { v += p.beta * c[idx]; }
-    if (RELU) { v = max(v, 0.0); }
-    c[idx] = v;
-  }
-}
-
-@compute @workgroup_size(WG)
+  return defineKernel(
+    {
+      name: subgroupGemmKey(s),
+      enables: ['subgroups'],
+      overrides: { ...GEMM_EPILOGUE_OVERRIDES, WG: ['u32', 8] },
+      workgroupSize: ['WG'],
+      uniforms: { ...GEMM_UNIFORMS, nbP: 'u32' },
+      bindings: { ...GEMM_BINDINGS, a: ['read', elem(A)], b: ['read', elem(B)] },
+    },
+    /* wgsl */ `
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
         @builtin(num_workgroups) nwg: vec3<u32>, @builtin(subgroup_invocation_id) sgid: u32) {
   // Shared-index blocks run fastest, so consecutive workgroups (on both threads) reuse one
@@ -218,6 +219,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
   let ob = wg.z * p.strideB;
   let oc = wg.z * p.strideC;
 ${L.join('\n')}
-}
-`;
-}
+}`,
+    STORE_WGSL + ACTIVATIONS_WGSL,
+  );
+});

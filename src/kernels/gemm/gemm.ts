@@ -7,11 +7,13 @@
  * lavapipe (docs/BENCHMARKS.md). The default variant, 'auto', takes the subgroup kernel when
  * the adapter has subgroups of ≥ 8 lanes, with its tile and lane direction picked per shape
  * by a cost model, and the blocked 4×4 kernel otherwise. Every variant is selectable, per
- * call or globally (setGemmVariant), so benchmarks compare them on the same shapes.
+ * call (gemm's last argument), so benchmarks compare them on the same shapes.
  */
-import { type GpuContext, GpuError, grid2d, params } from '../context.js';
-import { gemmWgsl } from './gemm.wgsl.js';
-import { type SubgroupGemmShape, subgroupGemmKey, subgroupGemmWgsl } from './gemm-subgroup.wgsl.js';
+import { type GpuContext, GpuError, grid2d } from '../context.js';
+import { type ActivationOption, activationId } from '../elementwise/pointwise.js';
+import { f32Bytes, launch } from '../spec.js';
+import { gemmKernel } from './gemm.wgsl.js';
+import { type SubgroupGemmShape, subgroupGemmKernel } from './gemm-subgroup.wgsl.js';
 
 export interface GemmOptions {
   M: number;
@@ -21,7 +23,10 @@ export interface GemmOptions {
   transB?: boolean;
   /** Bias over N (columns of C), added before the activation. */
   bias?: GPUBuffer;
+  /** Fused ReLU epilogue (the same as activation: 'relu'). */
   relu?: boolean;
+  /** Fused activation epilogue from the pointwise table (default linear). */
+  activation?: ActivationOption;
   alpha?: number;
   /** C = … + beta·C (accumulate into existing C). */
   beta?: number;
@@ -84,23 +89,13 @@ export type GemmVariantName = keyof typeof GEMM_VARIANTS;
 
 export const DEFAULT_GEMM: GemmVariant = GEMM_VARIANTS.auto;
 
-let currentVariant: GemmVariant = DEFAULT_GEMM;
-/** Selects the kernel every later gemm() call uses (benchmarks compare variants this way). */
-export function setGemmVariant(v: GemmVariant): void {
-  currentVariant = v;
-}
-export function getGemmVariant(): GemmVariant {
-  return currentVariant;
-}
 
 /** Whether the subgroup kernel can run: the feature, and subgroups of at least 8 lanes. */
 export function hasSubgroupGemm(ctx: GpuContext): boolean {
-  if (!ctx.info.features.includes('subgroups')) return false;
-  const min = ctx.device.adapterInfo?.subgroupMinSize;
-  return typeof min === 'number' && min >= 8;
+  return ctx.subgroupMinSize >= 8;
 }
 
-export function gemm(ctx: GpuContext, a: GPUBuffer, b: GPUBuffer, c: GPUBuffer, o: GemmOptions, variant = currentVariant): void {
+export function gemm(ctx: GpuContext, a: GPUBuffer, b: GPUBuffer, c: GPUBuffer, o: GemmOptions, variant: GemmVariant = DEFAULT_GEMM): void {
   const { M, N, K } = o;
   const batch = o.batch ?? 1;
   const label = o.label ?? `gemm[${M}×${K}${o.transA ? 'ᵀ' : ''} · ${K}×${N}${o.transB ? 'ᵀ' : ''}${batch > 1 ? ` ×${batch}` : ''}]`;
@@ -108,38 +103,48 @@ export function gemm(ctx: GpuContext, a: GPUBuffer, b: GPUBuffer, c: GPUBuffer, 
   const strideA = o.strideA ?? M * K;
   const strideB = o.strideB ?? K * N;
   const strideC = o.strideC ?? M * N;
-  const needA = ((batch - 1) * strideA + M * K) * 4;
-  const needB = ((batch - 1) * strideB + K * N) * 4;
-  const needC = ((batch - 1) * strideC + M * N) * 4;
-  if (a.size < needA || b.size < needB || c.size < needC) {
-    throw new GpuError(`${label}: buffers too small (A ${a.size}/${needA}, B ${b.size}/${needB}, C ${c.size}/${needC} bytes)`);
-  }
   if (batch > 65535) throw new GpuError(`${label}: batch ${batch} exceeds 65535`);
+  if (o.relu && o.activation !== undefined && o.activation !== 'relu') {
+    throw new GpuError(`${label}: relu and activation '${o.activation}' both given`);
+  }
   const flags = {
     HAS_BIAS: o.bias ? 1 : 0,
-    RELU: o.relu ? 1 : 0,
+    ACT: activationId(o.relu ? 'relu' : o.activation),
     ACCUMULATE: o.beta !== undefined && o.beta !== 0 ? 1 : 0,
   };
   const s = { M, N, K, strideA, strideB, strideC, batch };
-  const v = resolveVariant(ctx, variant, o, s);
-  if (v.kind === 'subgroup') {
-    launchSubgroup(ctx, a, b, c, o, s, v, flags, label);
-    return;
-  }
-  const pipeline = ctx.pipeline(`gemm-${v.TM}x${v.TN}`, gemmWgsl(v.TM, v.TN), {
-    TRANS_A: o.transA ? 1 : 0,
-    TRANS_B: o.transB ? 1 : 0,
-    ...flags,
-    WGX: v.WGX,
-    WGY: v.WGY,
-  });
-  ctx.dispatch({
+  const bind = {
     label,
-    pipeline,
-    params: params([M, N, K, strideA, strideB, strideC, { f32: o.alpha ?? 1 }, { f32: o.beta ?? 0 }]),
+    uniforms: { M, N, K, strideA, strideB, strideC, alpha: o.alpha ?? 1, beta: o.beta ?? 0 },
     // Without a bias, bind C's own buffer read-only in its place? Not allowed (aliasing a
     // read-write binding), so bind A, which HAS_BIAS=false never reads.
-    buffers: [a, b, o.bias ?? a, c],
+    buffers: { a, b, bias: o.bias ?? a, c },
+    need: {
+      a: f32Bytes((batch - 1) * strideA + M * K),
+      b: f32Bytes((batch - 1) * strideB + K * N),
+      bias: o.bias ? f32Bytes(N) : 0,
+      c: f32Bytes((batch - 1) * strideC + M * N),
+    },
+  };
+  const v = resolveVariant(ctx, variant, o, s);
+  if (v.kind === 'subgroup') {
+    const { vecA, vecB } = vecFlags(o, s);
+    const shape: SubgroupGemmShape = { R: v.R, lanes: v.lanes, transA: !!o.transA, transB: !!o.transB, vecA, vecB };
+    const [shared, priv] = v.lanes === 'n' ? [s.M, s.N] : [s.N, s.M];
+    const nbP = Math.ceil(priv / (4 * v.WG));
+    const nbS = Math.ceil(shared / (8 * v.R));
+    const [x, y] = grid2d(nbP * nbS);
+    launch(ctx, subgroupGemmKernel(shape), {
+      ...bind,
+      uniforms: { ...bind.uniforms, nbP },
+      constants: { ...flags, WG: v.WG },
+      workgroups: [x, y, s.batch],
+    });
+    return;
+  }
+  launch(ctx, gemmKernel(v.TM, v.TN), {
+    ...bind,
+    constants: { TRANS_A: o.transA ? 1 : 0, TRANS_B: o.transB ? 1 : 0, ...flags, WGX: v.WGX, WGY: v.WGY },
     workgroups: [Math.ceil(N / (v.TN * v.WGX)), Math.ceil(M / (v.TM * v.WGY)), batch],
   });
 }
@@ -199,33 +204,6 @@ function vecFlags(o: GemmOptions, s: Sizes): { vecA: boolean; vecB: boolean } {
   const vecA = (o.transA ? s.M : s.K) % 4 === 0 && strideOk(s.strideA);
   const vecB = (o.transB ? s.K : s.N) % 4 === 0 && strideOk(s.strideB);
   return { vecA, vecB };
-}
-
-function launchSubgroup(
-  ctx: GpuContext,
-  a: GPUBuffer,
-  b: GPUBuffer,
-  c: GPUBuffer,
-  o: GemmOptions,
-  s: Sizes,
-  v: ResolvedSubgroup,
-  flags: Record<string, number>,
-  label: string,
-): void {
-  const { vecA, vecB } = vecFlags(o, s);
-  const shape: SubgroupGemmShape = { R: v.R, lanes: v.lanes, transA: !!o.transA, transB: !!o.transB, vecA, vecB };
-  const pipeline = ctx.pipeline(subgroupGemmKey(shape), subgroupGemmWgsl(shape), { ...flags, WG: v.WG });
-  const [shared, priv] = v.lanes === 'n' ? [s.M, s.N] : [s.N, s.M];
-  const nbP = Math.ceil(priv / (4 * v.WG));
-  const nbS = Math.ceil(shared / (8 * v.R));
-  const [x, y] = grid2d(nbP * nbS);
-  ctx.dispatch({
-    label,
-    pipeline,
-    params: params([s.M, s.N, s.K, s.strideA, s.strideB, s.strideC, { f32: o.alpha ?? 1 }, { f32: o.beta ?? 0 }, nbP, 0, 0, 0]),
-    buffers: [a, b, o.bias ?? a, c],
-    workgroups: [x, y, s.batch],
-  });
 }
 
 /** Float64 reference: C = act(alpha·op(A)·op(B) + bias + beta·C0). */

@@ -3,30 +3,35 @@
  *
  * Each invocation computes a TM×TN block of outputs held in registers and reads A and B
  * straight from storage: on lavapipe (SIMD across invocations on a CPU) workgroup memory
- * and barriers cost more than they save (measured: DESIGN.md). TM/TN size function-scope
+ * and barriers cost more than they save (measured: docs/BENCHMARKS.md). TM/TN size function-scope
  * arrays, which WGSL only allows with const expressions, so they are baked into the source
  * (one cached pipeline per variant); flags are override constants.
  */
-export function gemmWgsl(TM: number, TN: number): string {
+import { ACTIVATIONS_WGSL } from '../elementwise/pointwise.js';
+import { defineKernel, kernelCache } from '../spec.js';
+
+/** Spec of both GEMM kernels' bindings and uniforms (the subgroup one adds nbP). */
+export const GEMM_BINDINGS = { a: 'read', b: 'read', bias: 'read', c: 'read_write' } as const;
+export const GEMM_UNIFORMS = { M: 'u32', N: 'u32', K: 'u32', strideA: 'u32', strideB: 'u32', strideC: 'u32', alpha: 'f32', beta: 'f32' } as const;
+/** Epilogue flags; ACT: activation id of the pointwise table (0 = linear). */
+export const GEMM_EPILOGUE_OVERRIDES = { HAS_BIAS: ['bool', false], ACT: ['u32', 0], ACCUMULATE: ['bool', false] } as const;
+
+export const gemmKernel = kernelCache((TM: number, TN: number) =>
+  defineKernel(
+    {
+      name: `gemm-${TM}x${TN}`,
+      overrides: { TRANS_A: ['bool', false], TRANS_B: ['bool', false], ...GEMM_EPILOGUE_OVERRIDES, WGX: ['u32', 8], WGY: ['u32', 8] },
+      workgroupSize: ['WGX', 'WGY'],
+      uniforms: GEMM_UNIFORMS,
+      bindings: GEMM_BINDINGS,
+    },
+    gemmMain(TM, TN),
+    `const TM: u32 = ${TM}u;\nconst TN: u32 = ${TN}u;\n${ACTIVATIONS_WGSL}`,
+  ),
+);
+
+function gemmMain(TM: number, TN: number): string {
   return /* wgsl */ `
-const TM: u32 = ${TM}u;
-const TN: u32 = ${TN}u;
-override TRANS_A: bool = false;
-override TRANS_B: bool = false;
-override HAS_BIAS: bool = false;
-override RELU: bool = false;
-override ACCUMULATE: bool = false;
-override WGX: u32 = 8u;
-override WGY: u32 = 8u;
-
-struct P { M: u32, N: u32, K: u32, strideA: u32, strideB: u32, strideC: u32, alpha: f32, beta: f32 };
-@group(0) @binding(0) var<uniform> p: P;
-@group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read> b: array<f32>;
-@group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> c: array<f32>;
-
-@compute @workgroup_size(WGX, WGY)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let n0 = gid.x * TN;
   let m0 = gid.y * TM;
@@ -63,7 +68,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
       if (HAS_BIAS) { v += bias[n]; }
       let idx = oc + m * p.N + n;
       if (ACCUMULATE) { v += p.beta * c[idx]; }
-      if (RELU) { v = max(v, 0.0); }
+      v = activate(ACT, v);
       c[idx] = v;
     }
   }

@@ -3,18 +3,14 @@
  * correct-prediction counts, and the two-stage sum of squares of the L2 penalty.
  * Buffers are raw GPUBuffers; src/autograd/ops/loss.ts wraps them as differentiable ops.
  */
-import { type GpuContext, grid2d, params } from '../context.js';
-import {
-  LOSS_BACKWARD_WGSL,
-  LOSS_FORWARD_WGSL,
-  SCALE_BY_SCALAR_WGSL,
-  SUMSQ_PARTIAL_WGSL,
-  SUM_FINAL_WGSL,
-} from './loss.wgsl.js';
+import { type GpuContext, grid2d } from '../context.js';
+import { REDUCE } from '../reduce/reduce.wgsl.js';
+import { f32Bytes, launch } from '../spec.js';
+import { caseId } from '../wgsl-common.js';
+import { BACKWARD_CASES, FORWARD_CASES, LOSS_BACKWARD, LOSS_FORWARD, SCALE_BY_SCALAR, SUMSQ_PARTIAL } from './loss.wgsl.js';
 
-export const LossOp = { bceLogits: 0, bceProbs: 1, softmaxCE: 2, binaryAccuracy: 3, categoricalAccuracy: 4 } as const;
-export type LossOpName = keyof typeof LossOp;
-export type LossBackwardOpName = 'bceLogits' | 'bceProbs' | 'softmaxCE';
+export type LossOpName = keyof typeof FORWARD_CASES;
+export type LossBackwardOpName = keyof typeof BACKWARD_CASES;
 
 const REDUCE_WG = 64;
 const MAP_WG = 64;
@@ -47,11 +43,12 @@ export function lossForward(
   s: LossScalars = {},
 ): void {
   if (rows <= 0 || C <= 0) throw new Error(`${op}: empty input (${rows} rows × ${C})`);
-  ctx.dispatch({
+  launch(ctx, LOSS_FORWARD, {
     label: `${op}[${rows}×${C}]`,
-    pipeline: ctx.pipeline(`loss-${op}`, LOSS_FORWARD_WGSL, { OP: LossOp[op], WG: REDUCE_WG }),
-    params: params([rows, C, { f32: s.alpha ?? 1 }, { f32: s.lo ?? 0 }, { f32: s.hi ?? 1 }, { f32: s.threshold ?? 0.5 }, 0, 0]),
-    buffers: [x, y, out],
+    constants: { OP: caseId(FORWARD_CASES, op), WG: REDUCE_WG },
+    uniforms: { rows, C, alpha: s.alpha ?? 1, lo: s.lo ?? 0, hi: s.hi ?? 1, threshold: s.threshold ?? 0.5 },
+    buffers: { x, y, out },
+    need: { x: f32Bytes(rows * C), y: f32Bytes(rows * C), out: f32Bytes(1) },
     workgroups: [1],
   });
 }
@@ -67,11 +64,12 @@ export function lossBackward(
   { rows, C }: LossShape,
   s: LossScalars = {},
 ): void {
-  ctx.dispatch({
+  launch(ctx, LOSS_BACKWARD, {
     label: `${op}-backward[${rows}×${C}]`,
-    pipeline: ctx.pipeline(`loss-${op}-backward`, LOSS_BACKWARD_WGSL, { OP: LossOp[op], WG: MAP_WG }),
-    params: params([rows, C, { f32: s.alpha ?? 1 }, { f32: s.lo ?? 0 }, { f32: s.hi ?? 1 }, 0, 0, 0]),
-    buffers: [g, x, y, dx],
+    constants: { OP: caseId(BACKWARD_CASES, op), WG: MAP_WG },
+    uniforms: { n: rows, C, alpha: s.alpha ?? 1, lo: s.lo ?? 0, hi: s.hi ?? 1 },
+    buffers: { g, x, y, dx },
+    need: { g: f32Bytes(1), x: f32Bytes(rows * C), y: f32Bytes(rows * C), dx: f32Bytes(rows * C) },
     workgroups: grid2d(Math.ceil(rows / MAP_WG)),
   });
 }
@@ -87,23 +85,25 @@ export function sumsqWorkgroups(n: number): number {
  */
 export function sumOfSquaresPartials(ctx: GpuContext, w: GPUBuffer, n: number, partials: GPUBuffer, offset: number): number {
   const wgs = sumsqWorkgroups(n);
-  ctx.dispatch({
+  launch(ctx, SUMSQ_PARTIAL, {
     label: `sumsq[${n}]`,
-    pipeline: ctx.pipeline('sumsq-partial', SUMSQ_PARTIAL_WGSL, { WG: REDUCE_WG }),
-    params: params([n, offset, 0, 0]),
-    buffers: [w, partials],
+    constants: { WG: REDUCE_WG },
+    uniforms: { n, offset },
+    buffers: { w, partials },
+    need: { w: f32Bytes(n), partials: f32Bytes(offset + wgs) },
     workgroups: [wgs],
   });
   return wgs;
 }
 
-/** out[0] = alpha · Σ partials[0..n) (stage 2). */
+/** out[0] = alpha · Σ partials[0..n) (stage 2): the middle-axis reduction with one output. */
 export function sumPartials(ctx: GpuContext, partials: GPUBuffer, n: number, out: GPUBuffer, alpha = 1): void {
-  ctx.dispatch({
+  launch(ctx, REDUCE, {
     label: `sum-partials[${n}]`,
-    pipeline: ctx.pipeline('sum-partials', SUM_FINAL_WGSL, { WG: REDUCE_WG }),
-    params: params([n, { f32: alpha }, 0, 0]),
-    buffers: [partials, out],
+    constants: { WG: REDUCE_WG },
+    uniforms: { A: 1, R: n, B: 1, alpha },
+    buffers: { x: partials, out },
+    need: { x: f32Bytes(n), out: f32Bytes(1) },
     workgroups: [1],
   });
 }
@@ -111,11 +111,12 @@ export function sumPartials(ctx: GpuContext, partials: GPUBuffer, n: number, out
 /** out[i] = alpha · s[0] · x[i] with s a one-element GPU buffer. */
 export function scaleByScalar(ctx: GpuContext, s: GPUBuffer, x: GPUBuffer, out: GPUBuffer, n: number, alpha = 1): void {
   const WG = 256;
-  ctx.dispatch({
+  launch(ctx, SCALE_BY_SCALAR, {
     label: `scale-by-scalar[${n}]`,
-    pipeline: ctx.pipeline('scale-by-scalar', SCALE_BY_SCALAR_WGSL, { WG }),
-    params: params([n, { f32: alpha }, 0, 0]),
-    buffers: [s, x, out],
+    constants: { WG },
+    uniforms: { n, alpha },
+    buffers: { s, x, out },
+    need: { s: f32Bytes(1), x: f32Bytes(n), out: f32Bytes(n) },
     workgroups: grid2d(Math.ceil(n / WG)),
   });
 }

@@ -1,6 +1,7 @@
 /** LRN launchers (NHWC, across the last axis). Kernels: ./lrn.wgsl.ts; reference: ./lrn-ref.ts. */
-import { type GpuContext, grid2d, params } from '../context.js';
-import { type LrnVariant, lrnBackwardDxWgsl, lrnBackwardTWgsl, lrnForwardWgsl, lrnVariant } from './lrn.wgsl.js';
+import { type GpuContext, grid2d } from '../context.js';
+import { f32Bytes, launch } from '../spec.js';
+import { type LrnVariant, lrnBackwardDxKernel, lrnBackwardTKernel, lrnForwardKernel, lrnVariant } from './lrn.wgsl.js';
 
 const WG = 256;
 
@@ -49,53 +50,51 @@ export function lrnParams(o: LrnOptions = {}): LrnParams {
   };
 }
 
-function lrnUniform(threads: number, C: number, v: LrnVariant, p: LrnParams): ArrayBuffer {
-  return params([threads, C / v.lanes, p.lo, p.hi, { f32: p.k }, { f32: p.alphaEff }, { f32: p.beta }, 0]);
+function lrnUniforms(threads: number, C: number, v: LrnVariant, p: LrnParams) {
+  return { n: threads, CL: C / v.lanes, LO: p.lo, HI: p.hi, k: p.k, alpha: p.alphaEff, beta: p.beta };
 }
 
-function check(op: string, n: number, C: number, bufs: GPUBuffer[]): void {
+function check(op: string, n: number, C: number): void {
   if (C < 1 || n % C !== 0) throw new Error(`${op}[${n}/${C}]: ${n} values are not whole pixels of ${C} channels`);
-  for (const b of bufs) if (b.size < n * 4) throw new Error(`${op}[${n}/${C}]: a buffer holds ${b.size} bytes, needs ${n * 4}`);
-}
-
-/** Pipeline cache key of a variant (the vector one bakes the window in). */
-function key(name: string, v: LrnVariant): string {
-  return v.lanes === 4 ? `${name}-x4-${v.lo}-${v.hi}` : `${name}-x1`;
 }
 
 export function lrnForward(ctx: GpuContext, x: GPUBuffer, y: GPUBuffer, n: number, C: number, p: LrnParams): void {
-  check('lrn', n, C, [x, y]);
+  check('lrn', n, C);
   const v = lrnVariant(C, p.lo, p.hi);
   const threads = n / v.lanes;
-  ctx.dispatch({
+  launch(ctx, lrnForwardKernel(v), {
     label: `lrn[${n / C}×${C}] n${p.size}`,
-    pipeline: ctx.pipeline(key('lrn-fwd', v), lrnForwardWgsl(v), { WG }),
-    params: lrnUniform(threads, C, v, p),
-    buffers: [x, y],
+    constants: { WG },
+    uniforms: lrnUniforms(threads, C, v, p),
+    buffers: { x, y },
+    need: { x: f32Bytes(n), y: f32Bytes(n) },
     workgroups: grid2d(Math.ceil(threads / WG)),
   });
 }
 
 export function lrnBackward(ctx: GpuContext, x: GPUBuffer, dy: GPUBuffer, dx: GPUBuffer, n: number, C: number, p: LrnParams): void {
-  check('lrnBackward', n, C, [x, dy, dx]);
+  check('lrnBackward', n, C);
   const v = lrnVariant(C, p.lo, p.hi);
   const threads = n / v.lanes;
   const t = ctx.newStorage(n * 4, 'lrn-t');
   const u = ctx.newStorage(n * 4, 'lrn-u');
-  const uniform = lrnUniform(threads, C, v, p);
+  const uniforms = lrnUniforms(threads, C, v, p);
   const workgroups = grid2d(Math.ceil(threads / WG));
-  ctx.dispatch({
+  const b = f32Bytes(n);
+  launch(ctx, lrnBackwardTKernel(v), {
     label: `lrnBackwardT[${n / C}×${C}] n${p.size}`,
-    pipeline: ctx.pipeline(key('lrn-bwd-t', v), lrnBackwardTWgsl(v), { WG }),
-    params: uniform,
-    buffers: [x, dy, t, u],
+    constants: { WG },
+    uniforms,
+    buffers: { x, dy, t, u },
+    need: { x: b, dy: b, t: b, u: b },
     workgroups,
   });
-  ctx.dispatch({
+  launch(ctx, lrnBackwardDxKernel(v), {
     label: `lrnBackwardDx[${n / C}×${C}] n${p.size}`,
-    pipeline: ctx.pipeline(key('lrn-bwd-dx', v), lrnBackwardDxWgsl(v), { WG }),
-    params: uniform,
-    buffers: [x, dy, t, u, dx],
+    constants: { WG },
+    uniforms,
+    buffers: { x, dy, t, u, dx },
+    need: { x: b, dy: b, t: b, u: b, dx: b },
     workgroups,
   });
   ctx.releaseLater(t);

@@ -16,15 +16,20 @@
  * baked-in LO/HI (no loops, no dynamic indexing); integer divisions and loads are shared by
  * 4 channels. Otherwise a scalar variant, one invocation per element, loops over the window.
  */
-import { LINEAR_ID } from '../wgsl-common.js';
+import { kernelCache, ofType } from '../spec.js';
+import { elementKernel } from '../wgsl-common.js';
 
-const PARAMS = /* wgsl */ `
-${LINEAR_ID}
-override WG: u32 = 256u;
-// n: invocations; CL: channel groups per pixel (C / lanes).
-struct P { n: u32, CL: u32, LO: u32, HI: u32, k: f32, alpha: f32, beta: f32, _a: u32 };
-@group(0) @binding(0) var<uniform> p: P;
-`;
+/** n: invocations; CL: channel groups per pixel (C / lanes). */
+const LRN_UNIFORMS = { n: 'u32', CL: 'u32', LO: 'u32', HI: 'u32', k: 'f32', alpha: 'f32', beta: 'f32' } as const;
+
+function lrnKernel<B extends string>(name: string, v: LrnVariant, bindings: Record<B, 'read' | 'read_write'>, body: string) {
+  const T = v.lanes === 4 ? 'vec4<f32>' : 'f32';
+  return elementKernel(
+    { name: v.lanes === 4 ? `${name}-x4-${v.lo}-${v.hi}` : `${name}-x1`, uniforms: LRN_UNIFORMS, bindings: ofType(bindings, T) },
+    body,
+    `alias T = ${T};\n`,
+  );
+}
 
 export interface LrnVariant {
   /** 4: vec4 groups with window half-widths lo, hi baked in; 1: scalar, window from params. */
@@ -79,71 +84,36 @@ function windowSum(v: LrnVariant, name: string, arr: string, square: boolean, mi
   return scalarWindowSum(name, arr, square, mirrored ? 'p.HI' : 'p.LO', mirrored ? 'p.LO' : 'p.HI');
 }
 
-function typeAlias(v: LrnVariant): string {
-  return `alias T = ${v.lanes === 4 ? 'vec4<f32>' : 'f32'};`;
-}
-
-export function lrnForwardWgsl(v: LrnVariant): string {
+/** d = k + α'·Σ_{window} x² of element i (channel group g). */
+function denominator(v: LrnVariant): string {
   return /* wgsl */ `
-${PARAMS}
-${typeAlias(v)}
-@group(0) @binding(1) var<storage, read> x: array<T>;
-@group(0) @binding(2) var<storage, read_write> y: array<T>;
-
-@compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = linear_id(gid, nwg, WG);
-  if (i >= p.n) { return; }
   let g = i % p.CL;
   ${windowSum(v, 's', 'x', true, false)}
-  let d = p.k + p.alpha * s;
+  let d = p.k + p.alpha * s;`;
+}
+
+export const lrnForwardKernel = kernelCache((v: LrnVariant) =>
+  lrnKernel('lrn-fwd', v, { x: 'read', y: 'read_write' }, /* wgsl */ `
+${denominator(v)}
   y[i] = x[i] * pow(d, T(-p.beta));
-}
-`;
-}
+`),
+);
 
 /** t = dy · a · d^(−β) / d and u = d^(−β). */
-export function lrnBackwardTWgsl(v: LrnVariant): string {
-  return /* wgsl */ `
-${PARAMS}
-${typeAlias(v)}
-@group(0) @binding(1) var<storage, read> x: array<T>;
-@group(0) @binding(2) var<storage, read> dy: array<T>;
-@group(0) @binding(3) var<storage, read_write> t: array<T>;
-@group(0) @binding(4) var<storage, read_write> u: array<T>;
-
-@compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = linear_id(gid, nwg, WG);
-  if (i >= p.n) { return; }
-  let g = i % p.CL;
-  ${windowSum(v, 's', 'x', true, false)}
-  let d = p.k + p.alpha * s;
+export const lrnBackwardTKernel = kernelCache((v: LrnVariant) =>
+  lrnKernel('lrn-bwd-t', v, { x: 'read', dy: 'read', t: 'read_write', u: 'read_write' }, /* wgsl */ `
+${denominator(v)}
   let ui = pow(d, T(-p.beta));
   u[i] = ui;
   t[i] = dy[i] * x[i] * ui / d;
-}
-`;
-}
+`),
+);
 
 /** dx = dy · u − 2α'β · a · Σ_{mirrored window} t. */
-export function lrnBackwardDxWgsl(v: LrnVariant): string {
-  return /* wgsl */ `
-${PARAMS}
-${typeAlias(v)}
-@group(0) @binding(1) var<storage, read> x: array<T>;
-@group(0) @binding(2) var<storage, read> dy: array<T>;
-@group(0) @binding(3) var<storage, read> t: array<T>;
-@group(0) @binding(4) var<storage, read> u: array<T>;
-@group(0) @binding(5) var<storage, read_write> dx: array<T>;
-
-@compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = linear_id(gid, nwg, WG);
-  if (i >= p.n) { return; }
+export const lrnBackwardDxKernel = kernelCache((v: LrnVariant) =>
+  lrnKernel('lrn-bwd-dx', v, { x: 'read', dy: 'read', t: 'read', u: 'read', dx: 'read_write' }, /* wgsl */ `
   let g = i % p.CL;
   ${windowSum(v, 's', 't', false, true)}
   dx[i] = dy[i] * u[i] - (2.0 * p.alpha * p.beta) * x[i] * s;
-}
-`;
-}
+`),
+);

@@ -2,8 +2,9 @@
  * Optimizer update launchers: one fused dispatch per parameter tensor. Hyper-parameters
  * travel as uniforms, so a learning-rate schedule never compiles a pipeline.
  */
-import { type GpuContext, grid2d, params } from '../context.js';
-import { ADAM_WGSL, SGD_MOMENTUM_WGSL, SGD_WGSL } from './optim.wgsl.js';
+import { type GpuContext, grid2d } from '../context.js';
+import { f32Bytes, launch } from '../spec.js';
+import { ADAM, SGD, SGD_MOMENTUM } from './optim.wgsl.js';
 
 const WG = 256;
 
@@ -40,21 +41,23 @@ export function adamScalars(
   };
 }
 
-function checkSizes(op: string, n: number, bufs: GPUBuffer[]): void {
+function checkCount(op: string, n: number): void {
   if (n <= 0) throw new Error(`${op}: empty parameter`);
-  for (const b of bufs) {
-    if (b.size < n * 4) throw new Error(`${op}[${n}]: a buffer of ${b.size} bytes is smaller than the parameter`);
-  }
 }
 
 /** In-place Adam update of w, m, v from gradient g (n elements). */
 export function adamUpdate(ctx: GpuContext, g: GPUBuffer, w: GPUBuffer, m: GPUBuffer, v: GPUBuffer, n: number, s: AdamScalars): void {
-  checkSizes('adam', n, [g, w, m, v]);
-  ctx.dispatch({
+  checkCount('adam', n);
+  const b = f32Bytes(n);
+  launch(ctx, ADAM, {
     label: `adam[${n}]`,
-    pipeline: ctx.pipeline('adam', ADAM_WGSL, { WG }),
-    params: params([n, { f32: 1 - s.beta1 }, { f32: 1 - s.beta2 }, { f32: s.epsilon }, { f32: s.stepSize }, { f32: s.vScale }, { f32: s.weightDecay }, 0]),
-    buffers: [g, w, m, v],
+    constants: { WG },
+    uniforms: {
+      n, oneMinusBeta1: 1 - s.beta1, oneMinusBeta2: 1 - s.beta2, eps: s.epsilon,
+      stepSize: s.stepSize, vScale: s.vScale, wd: s.weightDecay,
+    },
+    buffers: { g, w, m, v },
+    need: { g: b, w: b, m: b, v: b },
     workgroups: grid2d(Math.ceil(n / WG)),
   });
 }
@@ -70,21 +73,24 @@ export function sgdUpdate(
 ): void {
   if (s.momentum !== 0 && !buf) throw new Error(`sgd[${n}]: momentum ${s.momentum} needs a momentum buffer`);
   if (s.nesterov && s.momentum <= 0) throw new Error('sgd: Nesterov momentum requires momentum > 0');
-  checkSizes('sgd', n, buf ? [g, w, buf] : [g, w]);
+  checkCount('sgd', n);
+  const b = f32Bytes(n);
   if (buf) {
-    ctx.dispatch({
+    launch(ctx, SGD_MOMENTUM, {
       label: `sgd-momentum[${n}]`,
-      pipeline: ctx.pipeline('sgd-momentum', SGD_MOMENTUM_WGSL, { WG }),
-      params: params([n, { f32: s.lr }, { f32: s.momentum }, { f32: s.weightDecay }, s.nesterov ? 1 : 0, 0, 0, 0]),
-      buffers: [g, w, buf],
+      constants: { WG },
+      uniforms: { n, lr: s.lr, momentum: s.momentum, wd: s.weightDecay, nesterov: s.nesterov ? 1 : 0 },
+      buffers: { g, w, buf },
+      need: { g: b, w: b, buf: b },
       workgroups: grid2d(Math.ceil(n / WG)),
     });
   } else {
-    ctx.dispatch({
+    launch(ctx, SGD, {
       label: `sgd[${n}]`,
-      pipeline: ctx.pipeline('sgd', SGD_WGSL, { WG }),
-      params: params([n, { f32: s.lr }, { f32: s.weightDecay }, 0]),
-      buffers: [g, w],
+      constants: { WG },
+      uniforms: { n, lr: s.lr, wd: s.weightDecay },
+      buffers: { g, w },
+      need: { g: b, w: b },
       workgroups: grid2d(Math.ceil(n / WG)),
     });
   }

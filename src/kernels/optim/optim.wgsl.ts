@@ -1,4 +1,4 @@
-import { LINEAR_ID } from '../wgsl-common.js';
+import { elementKernel } from '../wgsl-common.js';
 
 /**
  * Adam, one fused pass per parameter tensor: reads g, w, m, v once and writes w, m, v.
@@ -11,20 +11,13 @@ import { LINEAR_ID } from '../wgsl-common.js';
  * 1−β computed in float64 on the host: 1 − f32(0.999) in float32 is off by 1.3e-5.
  * wd adds PyTorch-style L2 (wd·w) to the gradient first (0 disables it).
  */
-export const ADAM_WGSL = /* wgsl */ `
-${LINEAR_ID}
-override WG: u32 = 256u;
-struct P { n: u32, oneMinusBeta1: f32, oneMinusBeta2: f32, eps: f32, stepSize: f32, vScale: f32, wd: f32, _pad: u32 };
-@group(0) @binding(0) var<uniform> p: P;
-@group(0) @binding(1) var<storage, read> g: array<f32>;
-@group(0) @binding(2) var<storage, read_write> w: array<f32>;
-@group(0) @binding(3) var<storage, read_write> m: array<f32>;
-@group(0) @binding(4) var<storage, read_write> v: array<f32>;
-
-@compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = linear_id(gid, nwg, WG);
-  if (i >= p.n) { return; }
+export const ADAM = elementKernel(
+  {
+    name: 'adam',
+    uniforms: { n: 'u32', oneMinusBeta1: 'f32', oneMinusBeta2: 'f32', eps: 'f32', stepSize: 'f32', vScale: 'f32', wd: 'f32' },
+    bindings: { g: 'read', w: 'read_write', m: 'read_write', v: 'read_write' },
+  },
+  /* wgsl */ `
   let wi = w[i];
   let gi = g[i] + p.wd * wi;
   var mi = m[i];
@@ -33,52 +26,35 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   vi += (gi * gi - vi) * p.oneMinusBeta2;
   m[i] = mi;
   v[i] = vi;
-  w[i] = wi - p.stepSize * mi / (sqrt(vi) * p.vScale + p.eps);
-}
-`;
+  w[i] = wi - p.stepSize * mi / (sqrt(vi) * p.vScale + p.eps);`,
+);
 
 /**
  * SGD with momentum (PyTorch semantics, dampening 0): g' = g + wd·w; buf = μ·buf + g';
  * w −= lr·(nesterov ? g' + μ·buf : buf). PyTorch sets buf = g' at the first step; a
  * zero-filled buffer gives exactly that (μ·0 + g' = g').
  */
-export const SGD_MOMENTUM_WGSL = /* wgsl */ `
-${LINEAR_ID}
-override WG: u32 = 256u;
-struct P { n: u32, lr: f32, momentum: f32, wd: f32, nesterov: u32, _p0: u32, _p1: u32, _p2: u32 };
-@group(0) @binding(0) var<uniform> p: P;
-@group(0) @binding(1) var<storage, read> g: array<f32>;
-@group(0) @binding(2) var<storage, read_write> w: array<f32>;
-@group(0) @binding(3) var<storage, read_write> buf: array<f32>;
-
-@compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = linear_id(gid, nwg, WG);
-  if (i >= p.n) { return; }
+export const SGD_MOMENTUM = elementKernel(
+  {
+    name: 'sgd-momentum',
+    uniforms: { n: 'u32', lr: 'f32', momentum: 'f32', wd: 'f32', nesterov: 'u32' },
+    bindings: { g: 'read', w: 'read_write', buf: 'read_write' },
+  },
+  /* wgsl */ `
   let wi = w[i];
   let gi = g[i] + p.wd * wi;
   let b = p.momentum * buf[i] + gi;
   buf[i] = b;
   var d = b;
   if (p.nesterov != 0u) { d = gi + p.momentum * b; }
-  w[i] = wi - p.lr * d;
-}
-`;
+  w[i] = wi - p.lr * d;`,
+);
 
 /** Plain SGD without a momentum buffer: w −= lr·(g + wd·w). */
-export const SGD_WGSL = /* wgsl */ `
-${LINEAR_ID}
-override WG: u32 = 256u;
-struct P { n: u32, lr: f32, wd: f32, _pad: u32 };
-@group(0) @binding(0) var<uniform> p: P;
-@group(0) @binding(1) var<storage, read> g: array<f32>;
-@group(0) @binding(2) var<storage, read_write> w: array<f32>;
-
-@compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = linear_id(gid, nwg, WG);
-  if (i >= p.n) { return; }
+export const SGD = elementKernel(
+  { name: 'sgd', uniforms: { n: 'u32', lr: 'f32', wd: 'f32' }, bindings: { g: 'read', w: 'read_write' } },
+  /* wgsl */ `
   let wi = w[i];
-  w[i] = wi - p.lr * (g[i] + p.wd * wi);
-}
-`;
+  w[i] = wi - p.lr * (g[i] + p.wd * wi);`,
+);
+

@@ -1,9 +1,11 @@
+import { samePadding } from '../same-padding.js';
+
 /**
  * Pooling geometry shared by the launchers, the autograd op and the reference.
  *
  * 'valid': out = floor((in − k)/s) + 1, no padding.
- * 'same' (TensorFlow's rule): out = ceil(in/s), total padding = max((out−1)·s + k − in, 0),
- * floor(total/2) before (top/left) and the rest, the odd one, after (bottom/right).
+ * 'same' (TensorFlow's rule, ../same-padding.ts): out = ceil(in/s), floor(total/2) padding
+ * before (top/left) and the rest, the odd one, after (bottom/right).
  * Padding never creates an all-padding window: total ≤ k − 1 because (out−1)·s < in.
  */
 export interface Pool2dOptions {
@@ -50,10 +52,8 @@ export function poolGeometry(inShape: readonly number[], opts: Pool2dOptions, op
     OH = Math.floor((H - KH) / SH) + 1;
     OW = Math.floor((W - KW) / SW) + 1;
   } else if (padding === 'same') {
-    OH = Math.ceil(H / SH);
-    OW = Math.ceil(W / SW);
-    padT = Math.floor(Math.max((OH - 1) * SH + KH - H, 0) / 2);
-    padL = Math.floor(Math.max((OW - 1) * SW + KW - W, 0) / 2);
+    ({ out: OH, before: padT } = samePadding(H, KH, SH));
+    ({ out: OW, before: padL } = samePadding(W, KW, SW));
   } else {
     throw new Error(`${op}: unknown padding '${String(padding)}'`);
   }

@@ -48,3 +48,48 @@ export function maxPool2dBackwardRef(dy: ArrayLike<number>, argmax: Int32Array, 
         }
   return dx;
 }
+
+/** Input cells of output (oh, ow)'s window: padding excluded (TensorFlow's avg_pool). */
+function windowCells(g: PoolGeometry, oh: number, ow: number): Array<[number, number]> {
+  const cells: Array<[number, number]> = [];
+  for (let kh = 0; kh < g.KH; kh++)
+    for (let kw = 0; kw < g.KW; kw++) {
+      const h = oh * g.SH - g.padT + kh;
+      const w = ow * g.SW - g.padL + kw;
+      if (h >= 0 && h < g.H && w >= 0 && w < g.W) cells.push([h, w]);
+    }
+  return cells;
+}
+
+/** Average pooling, float64: the mean of the window's input cells. */
+export function avgPool2dRef(x: ArrayLike<number>, g: PoolGeometry): Float64Array {
+  const { N, H, W, C, OH, OW } = g;
+  const y = new Float64Array(N * OH * OW * C);
+  for (let n = 0; n < N; n++)
+    for (let oh = 0; oh < OH; oh++)
+      for (let ow = 0; ow < OW; ow++) {
+        const cells = windowCells(g, oh, ow);
+        for (let c = 0; c < C; c++) {
+          let s = 0;
+          for (const [h, w] of cells) s += x[((n * H + h) * W + w) * C + c]!;
+          y[((n * OH + oh) * OW + ow) * C + c] = s / cells.length;
+        }
+      }
+  return y;
+}
+
+/** Its backward as a scatter: each output's gradient spread evenly over its window's cells. */
+export function avgPool2dBackwardRef(dy: ArrayLike<number>, g: PoolGeometry): Float64Array {
+  const { N, H, W, C, OH, OW } = g;
+  const dx = new Float64Array(N * H * W * C);
+  for (let n = 0; n < N; n++)
+    for (let oh = 0; oh < OH; oh++)
+      for (let ow = 0; ow < OW; ow++) {
+        const cells = windowCells(g, oh, ow);
+        for (let c = 0; c < C; c++) {
+          const share = dy[((n * OH + oh) * OW + ow) * C + c]! / cells.length;
+          for (const [h, w] of cells) dx[((n * H + h) * W + w) * C + c] += share;
+        }
+      }
+  return dx;
+}

@@ -1,7 +1,9 @@
-/** Max-pooling launchers (NHWC). Geometry: ./geometry.ts; reference: ./pool-ref.ts. */
-import { type GpuContext, MAX_WORKGROUPS_PER_DIM, params } from '../context.js';
+/** Max- and average-pooling launchers (NHWC). Geometry: ./geometry.ts; reference: ./pool-ref.ts. */
+import { type GpuContext, MAX_WORKGROUPS_PER_DIM } from '../context.js';
+import { type Kernel, f32Bytes, launch } from '../spec.js';
 import { geometryLabel, type PoolGeometry } from './geometry.js';
-import { maxPoolBackwardWgsl, maxPoolForwardWgsl } from './pool.wgsl.js';
+import { avgPoolBackwardKernel, avgPoolForwardKernel } from './avgpool.wgsl.js';
+import { maxPoolBackwardKernel, maxPoolForwardKernel } from './pool.wgsl.js';
 
 export { poolGeometry, type PoolGeometry, type Pool2dOptions } from './geometry.js';
 
@@ -12,59 +14,61 @@ function lanesFor(g: PoolGeometry): 1 | 4 {
   return g.C % 4 === 0 ? 4 : 1;
 }
 
-function geomParams(g: PoolGeometry, lanes: number): ArrayBuffer {
-  return params([g.N, g.H, g.W, g.C / lanes, g.OH, g.OW, g.padT, g.padL]);
+type PoolKernel<B extends string> = Kernel<B, 'N' | 'H' | 'W' | 'CL' | 'OH' | 'OW' | 'padT' | 'padL'>;
+
+/**
+ * Launches a pooling kernel over the output grid (forward) or the input grid (backward):
+ * (row of pixels × channel groups, rows, images), checked against the per-dimension limit.
+ */
+function runPool<B extends string>(
+  ctx: GpuContext,
+  op: string,
+  g: PoolGeometry,
+  kernel: (lanes: 1 | 4) => PoolKernel<B>,
+  over: 'output' | 'input',
+  buffers: Record<B, GPUBuffer>,
+  need: Record<B, number>,
+): void {
+  const lanes = lanesFor(g);
+  const [W, H] = over === 'output' ? [g.OW, g.OH] : [g.W, g.H];
+  const workgroups: [number, number, number] = [Math.ceil((W * g.C) / lanes / WG), H, g.N];
+  if (workgroups.some((d) => d > MAX_WORKGROUPS_PER_DIM)) throw new Error(`${op}${geometryLabel(g)}: grid ${workgroups.join('×')} too large`);
+  launch(ctx, kernel(lanes), {
+    label: `${op}${geometryLabel(g)}`,
+    constants: { WG, KH: g.KH, KW: g.KW, SH: g.SH, SW: g.SW },
+    uniforms: { N: g.N, H: g.H, W: g.W, CL: g.C / lanes, OH: g.OH, OW: g.OW, padT: g.padT, padL: g.padL },
+    buffers,
+    need,
+    workgroups,
+  });
 }
 
-function constants(g: PoolGeometry): Record<string, number> {
-  return { WG, KH: g.KH, KW: g.KW, SH: g.SH, SW: g.SW };
-}
-
-/** Grid (row of pixels × channel groups, rows, images); throws past the per-dimension limit. */
-function grid(op: string, g: PoolGeometry, rowItems: number, rows: number): [number, number, number] {
-  const wg: [number, number, number] = [Math.ceil(rowItems / WG), rows, g.N];
-  if (wg.some((d) => d > MAX_WORKGROUPS_PER_DIM)) throw new Error(`${op}${geometryLabel(g)}: grid ${wg.join('×')} too large`);
-  return wg;
-}
-
-function checkSize(op: string, g: PoolGeometry, what: string, b: GPUBuffer, n: number): void {
-  if (b.size < n * 4) throw new Error(`${op}${geometryLabel(g)}: ${what} buffer holds ${b.size} bytes, needs ${n * 4}`);
-}
+const inBytes = (g: PoolGeometry) => f32Bytes(g.N * g.H * g.W * g.C);
+const outBytes = (g: PoolGeometry) => f32Bytes(g.N * g.OH * g.OW * g.C);
 
 /**
  * y = maxpool(x); with `argmax` (u32 per output, window-local index kh·KW + kw of the first
  * maximum) the backward's routing is saved too.
  */
 export function maxPool2dForward(ctx: GpuContext, x: GPUBuffer, y: GPUBuffer, argmax: GPUBuffer | null, g: PoolGeometry): void {
-  const nIn = g.N * g.H * g.W * g.C;
-  const nOut = g.N * g.OH * g.OW * g.C;
-  checkSize('maxPool2d', g, 'x', x, nIn);
-  checkSize('maxPool2d', g, 'y', y, nOut);
-  if (argmax) checkSize('maxPool2d', g, 'argmax', argmax, nOut);
-  const save = argmax !== null;
-  const lanes = lanesFor(g);
-  ctx.dispatch({
-    label: `maxPool2d${geometryLabel(g)}`,
-    pipeline: ctx.pipeline(`maxpool-fwd${save ? '-argmax' : ''}-x${lanes}`, maxPoolForwardWgsl(save, lanes), constants(g)),
-    params: geomParams(g, lanes),
-    buffers: save ? [x, y, argmax] : [x, y],
-    workgroups: grid('maxPool2d', g, (g.OW * g.C) / lanes, g.OH),
-  });
+  // Without an argmax the kernel has no such binding (y here is never bound twice).
+  runPool(ctx, 'maxPool2d', g, (lanes) => maxPoolForwardKernel(argmax !== null, lanes), 'output',
+    { x, y, argmax: argmax ?? y },
+    { x: inBytes(g), y: outBytes(g), argmax: argmax ? outBytes(g) : 0 });
 }
 
 /** dx = gather of dy through argmax (every element of dx written). */
 export function maxPool2dBackward(ctx: GpuContext, dy: GPUBuffer, argmax: GPUBuffer, dx: GPUBuffer, g: PoolGeometry): void {
-  const nIn = g.N * g.H * g.W * g.C;
-  const nOut = g.N * g.OH * g.OW * g.C;
-  checkSize('maxPool2dBackward', g, 'dy', dy, nOut);
-  checkSize('maxPool2dBackward', g, 'argmax', argmax, nOut);
-  checkSize('maxPool2dBackward', g, 'dx', dx, nIn);
-  const lanes = lanesFor(g);
-  ctx.dispatch({
-    label: `maxPool2dBackward${geometryLabel(g)}`,
-    pipeline: ctx.pipeline(`maxpool-bwd-x${lanes}`, maxPoolBackwardWgsl(lanes), constants(g)),
-    params: geomParams(g, lanes),
-    buffers: [dy, argmax, dx],
-    workgroups: grid('maxPool2dBackward', g, (g.W * g.C) / lanes, g.H),
-  });
+  runPool(ctx, 'maxPool2dBackward', g, maxPoolBackwardKernel, 'input',
+    { dy, argmax, dx }, { dy: outBytes(g), argmax: outBytes(g), dx: inBytes(g) });
+}
+
+/** y = average pool of x (TensorFlow's divisor: the window's cells inside the input). */
+export function avgPool2dForward(ctx: GpuContext, x: GPUBuffer, y: GPUBuffer, g: PoolGeometry): void {
+  runPool(ctx, 'avgPool2d', g, avgPoolForwardKernel, 'output', { x, y }, { x: inBytes(g), y: outBytes(g) });
+}
+
+/** dx: each input cell gathers dy/count of the outputs whose window covers it (every element written). */
+export function avgPool2dBackward(ctx: GpuContext, dy: GPUBuffer, dx: GPUBuffer, g: PoolGeometry): void {
+  runPool(ctx, 'avgPool2dBackward', g, avgPoolBackwardKernel, 'input', { dy, dx }, { dy: outBytes(g), dx: inBytes(g) });
 }

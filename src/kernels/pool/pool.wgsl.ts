@@ -23,40 +23,69 @@
  * The lane count and the argmax write are baked into the source (not override constants):
  * they change the array element types, and layout 'auto' needs every declared binding used.
  */
-function header(lanes: 1 | 4): string {
-  return /* wgsl */ `
-override WG: u32 = 64u;
-// Window and stride are override constants: divisions by them become shifts and multiplies.
-override KH: u32;
-override KW: u32;
-override SH: u32;
-override SW: u32;
-alias T = ${lanes === 4 ? 'vec4<f32>' : 'f32'};
-alias U = ${lanes === 4 ? 'vec4<u32>' : 'u32'};
+import { type Access, type BindingDecl, type Kernel, defineKernel, kernelCache } from '../spec.js';
+
 // CL: channel groups per pixel (C / lanes); all indices below count groups.
-struct P {
-  N: u32, H: u32, W: u32, CL: u32,
-  OH: u32, OW: u32, padT: u32, padL: u32,
-};
-@group(0) @binding(0) var<uniform> p: P;
-`;
+const POOL_UNIFORMS = { N: 'u32', H: 'u32', W: 'u32', CL: 'u32', OH: 'u32', OW: 'u32', padT: 'u32', padL: 'u32' } as const;
+// Window and stride are override constants: divisions by them become shifts and multiplies.
+const POOL_OVERRIDES = { WG: ['u32', 64], KH: ['u32'], KW: ['u32'], SH: ['u32'], SW: ['u32'] } as const;
+
+const vecType = (lanes: 1 | 4, s: 'f32' | 'u32') => (lanes === 4 ? `vec4<${s}>` : s);
+
+/**
+ * A pooling kernel: the pooling uniforms and overrides; bindings hold T (lanes floats) or
+ * U (lanes u32s) per pixel and channel group; `T` and `U` are also aliases in the body.
+ */
+export function poolKernel<B extends string>(
+  name: string,
+  lanes: 1 | 4,
+  bindings: Record<B, readonly [Access, 'T' | 'U']>,
+  main: string,
+  helpers = '',
+): Kernel<B, keyof typeof POOL_UNIFORMS> {
+  const types = { T: vecType(lanes, 'f32'), U: vecType(lanes, 'u32') };
+  const decl = {} as Record<B, BindingDecl>;
+  for (const [b, [access, t]] of Object.entries(bindings) as [B, readonly [Access, 'T' | 'U']][]) decl[b] = [access, types[t]];
+  return defineKernel(
+    { name: `${name}-x${lanes}`, overrides: POOL_OVERRIDES, workgroupSize: ['WG'], uniforms: POOL_UNIFORMS, bindings: decl },
+    main,
+    `alias T = ${types.T};\nalias U = ${types.U};\n${helpers}`,
+  );
 }
 
-export function maxPoolForwardWgsl(saveArgmax: boolean, lanes: 1 | 4): string {
-  return /* wgsl */ `
-${header(lanes)}
-@group(0) @binding(1) var<storage, read> x: array<T>;
-@group(0) @binding(2) var<storage, read_write> y: array<T>;
-${saveArgmax ? '@group(0) @binding(3) var<storage, read_write> argmax: array<U>;' : ''}
-
-// Grid: x = ow·CL + c, y = oh, z = n — one integer division instead of three.
-@compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  if (gid.x >= p.OW * p.CL) { return; }
+/**
+ * Entry point over the output grid (x = ow·CL + c, y = oh, z = n) or the input grid
+ * (w, h): one integer division instead of three.
+ */
+function gridMain(W: 'OW' | 'W', w: 'ow' | 'w', h: 'oh' | 'h'): string {
+  return /* wgsl */ `fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  if (gid.x >= p.${W} * p.CL) { return; }
   let c = gid.x % p.CL;
-  let ow = gid.x / p.CL;
-  let oh = gid.y;
-  let n = gid.z;
+  let ${w} = gid.x / p.CL;
+  let ${h} = gid.y;
+  let n = gid.z;`;
+}
+export const OUTPUT_GRID_MAIN = gridMain('OW', 'ow', 'oh');
+export const INPUT_GRID_MAIN = gridMain('W', 'w', 'h');
+
+export const maxPoolForwardKernel = kernelCache((saveArgmax: boolean, lanes: 1 | 4) =>
+  poolKernel(
+    `maxpool-fwd${saveArgmax ? '-argmax' : ''}`,
+    lanes,
+    // Without saveArgmax there is no argmax binding (layout 'auto' needs every declared
+    // binding used); launch binds only the spec's names, so the launcher may still pass one.
+    {
+      x: ['read', 'T'],
+      y: ['read_write', 'T'],
+      ...(saveArgmax ? { argmax: ['read_write', 'U'] as const } : {}),
+    } as Record<'x' | 'y' | 'argmax', readonly [Access, 'T' | 'U']>,
+    forwardMain(saveArgmax),
+  ),
+);
+
+function forwardMain(saveArgmax: boolean): string {
+  return /* wgsl */ `
+${OUTPUT_GRID_MAIN}
   let o = ((n * p.OH + oh) * p.OW + ow) * p.CL + c;
   let h0 = i32(oh * SH) - i32(p.padT);
   let w0 = i32(ow * SW) - i32(p.padL);
@@ -89,13 +118,12 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 `;
 }
 
-export function maxPoolBackwardWgsl(lanes: 1 | 4): string {
-  return /* wgsl */ `
-${header(lanes)}
-@group(0) @binding(1) var<storage, read> dy: array<T>;
-@group(0) @binding(2) var<storage, read> argmax: array<U>;
-@group(0) @binding(3) var<storage, read_write> dx: array<T>;
+/** The backward gather (see the file comment). Grid: x = w·CL + c, y = h, z = n. */
+export const maxPoolBackwardKernel = kernelCache((lanes: 1 | 4) =>
+  poolKernel('maxpool-bwd', lanes, { dy: ['read', 'T'], argmax: ['read', 'U'], dx: ['read_write', 'T'] }, BACKWARD_MAIN, COVER_WGSL),
+);
 
+export const COVER_WGSL = /* wgsl */ `
 // Outputs o with o·S ≤ q ≤ o·S + K − 1 (q ≥ 0: padded coordinate), clipped to [0, O).
 // Unsigned arithmetic (q + S − K + 1 ≥ 0 is tested first) so divisions by the constant S
 // need no sign fix-up.
@@ -106,14 +134,10 @@ fn cover(q: u32, K: u32, S: u32, O: u32) -> vec2<i32> {
   return vec2<i32>(i32(first), i32(last));
 }
 
-// Grid: x = w·CL + c, y = h, z = n — one integer division instead of three.
-@compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  if (gid.x >= p.W * p.CL) { return; }
-  let c = gid.x % p.CL;
-  let w = gid.x / p.CL;
-  let h = gid.y;
-  let n = gid.z;
+`;
+
+const BACKWARD_MAIN = /* wgsl */ `
+${INPUT_GRID_MAIN}
   let i = ((n * p.H + h) * p.W + w) * p.CL + c;
   let hp = h + p.padT;
   let wp = w + p.padL;
@@ -132,4 +156,3 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   dx[i] = acc;
 }
 `;
-}

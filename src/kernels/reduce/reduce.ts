@@ -1,17 +1,31 @@
-import { type GpuContext, grid2d, params } from '../context.js';
-import { REDUCE_WGSL } from './reduce.wgsl.js';
+import { type GpuContext, grid2d } from '../context.js';
+import { f32Bytes, launch } from '../spec.js';
+import { REDUCE, SUM_LEADING } from './reduce.wgsl.js';
 
 /** out[a, b] = alpha · Σ_r x[a, r, b] for x viewed as [A, R, B]. */
 export function reduceMiddle(ctx: GpuContext, x: GPUBuffer, out: GPUBuffer, A: number, R: number, B: number, alpha = 1): void {
   // Many small reductions (R ≤ 64) need fewer threads per output.
   const wg = R <= 16 ? 16 : 64;
-  const pipeline = ctx.pipeline('reduce', REDUCE_WGSL, { WG: wg });
-  ctx.dispatch({
+  launch(ctx, REDUCE, {
     label: `reduce[${A}×${R}×${B}]`,
-    pipeline,
-    params: params([A, R, B, { f32: alpha }]),
-    buffers: [x, out],
+    constants: { WG: wg },
+    uniforms: { A, R, B, alpha },
+    buffers: { x, out },
+    need: { x: f32Bytes(A * R * B), out: f32Bytes(A * B) },
     workgroups: grid2d(A * B),
+  });
+}
+
+/** out[i] = Σ_s x[s·L + i] for x viewed as [S, L] (reduceMiddle with A = 1, one invocation per output). */
+export function sumLeading(ctx: GpuContext, x: GPUBuffer, out: GPUBuffer, S: number, L: number, label = `sum-leading[${S}×${L}]`): void {
+  const WG = 256;
+  launch(ctx, SUM_LEADING, {
+    label,
+    constants: { WG },
+    uniforms: { L, S },
+    buffers: { part: x, out },
+    need: { part: f32Bytes(S * L), out: f32Bytes(L) },
+    workgroups: grid2d(Math.ceil(L / WG)),
   });
 }
 

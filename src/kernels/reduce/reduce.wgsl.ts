@@ -3,15 +3,18 @@
  * One workgroup per output; its threads stride over r and combine in workgroup memory, so a
  * full reduction of millions of elements is not left to one thread.
  */
-export const REDUCE_WGSL = /* wgsl */ `
-override WG: u32 = 64u;
-struct P { A: u32, R: u32, B: u32, alpha: f32 };
-@group(0) @binding(0) var<uniform> p: P;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;
-var<workgroup> partial: array<f32, WG>;
+import { defineKernel } from '../spec.js';
+import { WORKGROUP_SUM, elementKernel } from '../wgsl-common.js';
 
-@compute @workgroup_size(WG)
+export const REDUCE = defineKernel(
+  {
+    name: 'reduce',
+    overrides: { WG: ['u32', 64] },
+    workgroupSize: ['WG'],
+    uniforms: { A: 'u32', R: 'u32', B: 'u32', alpha: 'f32' },
+    bindings: { x: 'read', out: 'read_write' },
+  },
+  /* wgsl */ `
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
         @builtin(num_workgroups) nwg: vec3<u32>) {
   let o = wid.x + wid.y * nwg.x;
@@ -25,12 +28,20 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       acc += x[base + r * p.B];
     }
   }
-  partial[lid] = acc;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (lid < s) { partial[lid] += partial[lid + s]; }
-    workgroupBarrier();
-  }
-  if (lid == 0u && valid) { out[o] = p.alpha * partial[0]; }
-}
-`;
+  let total = workgroup_sum(lid, acc);
+  if (lid == 0u && valid) { out[o] = p.alpha * total; }
+}`,
+  WORKGROUP_SUM,
+);
+
+/**
+ * out[i] = Σ_s x[s·L + i]: sums S stacked blocks of L values (the weight gradient's chunk
+ * partials), one invocation per output, s in order.
+ */
+export const SUM_LEADING = elementKernel(
+  { name: 'sum-leading', uniforms: { L: 'u32', S: 'u32' }, bindings: { part: 'read', out: 'read_write' }, count: 'p.L' },
+  /* wgsl */ `
+  var s = 0.0;
+  for (var k = 0u; k < p.S; k++) { s += part[k * p.L + i]; }
+  out[i] = s;`,
+);

@@ -1,6 +1,7 @@
 import { conv2d, conv2dOutputShape, type Padding } from '../../autograd/ops/conv2d.js';
 import { Tensor } from '../../autograd/tensor.js';
 import type { GpuContext } from '../../kernels/context.js';
+import { type ActivationOption, activationEntry } from '../../kernels/elementwise/pointwise.js';
 import { glorotUniform } from '../random.js';
 import { type ForwardContext, Layer, type LayerConfig, shapeFail } from './layer.js';
 
@@ -9,19 +10,21 @@ export interface Conv2DOptions {
   kernelSize: number | [number, number];
   strides?: number | [number, number];
   padding?: Padding;
-  activation?: 'relu' | 'linear';
+  /** A pointwise-table activation fused into the epilogue (see src/autograd/ops/matmul.ts), or 'linear'. */
+  activation?: ActivationOption;
   groups?: number;
   useBias?: boolean;
   /** Keras kernel_regularizer=l2(λ). */
   l2?: number;
 }
 
-/** Keras Conv2D: kernel [KH, KW, Cin/groups, filters] (Glorot uniform), bias zeros, fused ReLU. */
+/** Keras Conv2D: kernel [KH, KW, Cin/groups, filters] (Glorot uniform), bias zeros, fused activation. */
 export class Conv2D extends Layer {
   private kernel!: Tensor;
   private bias: Tensor | null = null;
   constructor(readonly opts: Conv2DOptions) {
     super();
+    if (opts.activation !== undefined && opts.activation !== 'linear') activationEntry(opts.activation);
   }
 
   private get k(): [number, number] {
@@ -58,7 +61,7 @@ export class Conv2D extends Layer {
   }
 
   forward(x: Tensor, _fc: ForwardContext): Tensor {
-    return conv2d(x, this.kernel, this.bias, { ...this.convOpts(), relu: this.opts.activation === 'relu' });
+    return conv2d(x, this.kernel, this.bias, { ...this.convOpts(), activation: this.opts.activation ?? 'linear' });
   }
 
   config(): LayerConfig {

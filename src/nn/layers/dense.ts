@@ -1,22 +1,25 @@
 import { dense } from '../../autograd/ops/matmul.js';
 import { Tensor } from '../../autograd/tensor.js';
 import type { GpuContext } from '../../kernels/context.js';
+import { type ActivationOption, activationEntry } from '../../kernels/elementwise/pointwise.js';
 import { glorotUniform } from '../random.js';
 import { type ForwardContext, Layer, type LayerConfig, shapeFail } from './layer.js';
 
 export interface DenseOptions {
   units: number;
-  activation?: 'relu' | 'linear';
+  /** A pointwise-table activation fused into the epilogue (see src/autograd/ops/matmul.ts), or 'linear'. */
+  activation?: ActivationOption;
   useBias?: boolean;
   l2?: number;
 }
 
-/** Keras Dense: kernel [in, units] (Glorot uniform), bias zeros, fused ReLU epilogue. */
+/** Keras Dense: kernel [in, units] (Glorot uniform), bias zeros, fused activation epilogue. */
 export class Dense extends Layer {
   private kernel!: Tensor;
   private bias: Tensor | null = null;
   constructor(readonly opts: DenseOptions) {
     super();
+    if (opts.activation !== undefined && opts.activation !== 'linear') activationEntry(opts.activation);
   }
 
   outputShape(inShape: number[]): number[] {
@@ -42,7 +45,7 @@ export class Dense extends Layer {
   }
 
   forward(x: Tensor, _fc: ForwardContext): Tensor {
-    return dense(x, this.kernel, this.bias, { relu: this.opts.activation === 'relu' });
+    return dense(x, this.kernel, this.bias, { activation: this.opts.activation ?? 'linear' });
   }
 
   config(): LayerConfig {

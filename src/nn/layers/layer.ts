@@ -45,7 +45,7 @@ export abstract class Layer {
     return this.parameters;
   }
 
-  /** Compile-ahead hook: precompiles this layer's pipelines (optional). */
+  /** Number of parameter values (trainable or not). */
   paramCount(): number {
     return this.parameters.reduce((s, p) => s + p.tensor.size, 0);
   }

@@ -1,8 +1,10 @@
-/** Parameter-free layers: MaxPool, Dropout, Flatten, LRN, ReLU, Sigmoid. */
+/** Parameter-free layers: MaxPool, AvgPool, GlobalAvgPool, Dropout, Flatten, LRN, ReLU, Sigmoid, Activation. */
+import { type ActivationName, activation } from '../../autograd/ops/activation.js';
 import { relu, reshape, sigmoid } from '../../autograd/ops/basic.js';
+import { activationEntry } from '../../kernels/elementwise/pointwise.js';
 import { dropout } from '../../autograd/ops/dropout.js';
 import { lrn, type LrnOptions } from '../../autograd/ops/lrn.js';
-import { maxPool2d, pool2dOutputShape, type Pool2dOptions } from '../../autograd/ops/pool.js';
+import { avgPool2d, globalAvgPool2d, maxPool2d, pool2dOutputShape, type Pool2dOptions } from '../../autograd/ops/pool.js';
 import type { Tensor } from '../../autograd/tensor.js';
 import { mixSeed } from '../random.js';
 import { type ForwardContext, Layer, type LayerConfig, shapeFail } from './layer.js';
@@ -20,6 +22,37 @@ export class MaxPool extends Layer {
   }
   config(): LayerConfig {
     return { type: 'MaxPool', name: this.name, ...this.opts };
+  }
+}
+
+/** Keras AveragePooling2D ('same' divides by the window's cells inside the input, as TensorFlow). */
+export class AvgPool extends Layer {
+  constructor(readonly opts: Pool2dOptions) {
+    super();
+  }
+  outputShape(inShape: number[]): number[] {
+    if (inShape.length !== 3) shapeFail(this.name, inShape, 'expected [height, width, channels]');
+    return pool2dOutputShape([1, ...inShape], this.opts, 'avgPool2d').slice(1);
+  }
+  forward(x: Tensor): Tensor {
+    return avgPool2d(x, this.opts);
+  }
+  config(): LayerConfig {
+    return { type: 'AvgPool', name: this.name, ...this.opts };
+  }
+}
+
+/** Keras GlobalAveragePooling2D: [height, width, channels] → [channels]. */
+export class GlobalAvgPool extends Layer {
+  outputShape(inShape: number[]): number[] {
+    if (inShape.length !== 3) shapeFail(this.name, inShape, 'expected [height, width, channels]');
+    return [inShape[2]!];
+  }
+  forward(x: Tensor): Tensor {
+    return globalAvgPool2d(x);
+  }
+  config(): LayerConfig {
+    return { type: 'GlobalAvgPool', name: this.name };
   }
 }
 
@@ -90,5 +123,22 @@ export class Sigmoid extends Layer {
   }
   config(): LayerConfig {
     return { type: 'Sigmoid', name: this.name };
+  }
+}
+
+/** Keras's Activation layer: any activation of the pointwise table ('gelu', 'silu', 'leaky_relu', …). */
+export class Activation extends Layer {
+  constructor(readonly activation: ActivationName) {
+    super();
+    activationEntry(activation);
+  }
+  outputShape(inShape: number[]): number[] {
+    return inShape;
+  }
+  forward(x: Tensor): Tensor {
+    return activation(x, this.activation);
+  }
+  config(): LayerConfig {
+    return { type: 'Activation', name: this.name, activation: this.activation };
   }
 }
