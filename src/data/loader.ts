@@ -32,7 +32,7 @@ import { type AugmentOptions, outputSize, validateAugmentOptions } from './augme
 import { DatasetError, type DirectoryListing, type ImageFile, listDirectory } from './directory.js';
 import { WorkerPool, defaultWorkerCount } from './pool.js';
 import type { DecodeOutcome } from './tasks.js';
-import { BatchLoader } from './batch-loader.js';
+import { BatchLoader, type LoaderInit } from './batch-loader.js';
 import type { ClassMode, FlowOptions, SkippedFile } from './loader-types.js';
 import { decodeInBackground, probeFiles } from './stream-decode.js';
 
@@ -135,15 +135,7 @@ export async function flowFromDirectory(dir: string, opts: FlowOptions = {}): Pr
   }
 }
 
-interface Resolved {
-  height: number;
-  width: number;
-  classMode: ClassMode;
-  augment: AugmentOptions;
-  pool: WorkerPool;
-  ownsPool: boolean;
-  opts: FlowOptions;
-}
+type Resolved = Pick<LoaderInit, 'height' | 'width' | 'classMode' | 'augment' | 'pool' | 'ownsPool' | 'opts'>;
 
 /** The streaming path: header checks now, pixels in the background (see stream-decode.ts). */
 function streamFromListing(listing: DirectoryListing, r: Resolved): BatchLoader {

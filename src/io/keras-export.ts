@@ -55,6 +55,17 @@ const init = (className: string, config: Record<string, unknown> = {}) => ({ cla
 const pair = (v: unknown) => (typeof v === 'number' ? [v, v] : (v as number[]));
 const l2Of = (c: LayerConfig) => (typeof c.l2 === 'number' && c.l2 > 0 ? init('L2', { l2: c.l2 }) : null);
 
+/** The initialiser, regulariser and constraint fields Keras 2 writes for Conv2D and Dense. */
+const kernelLayerDefaults = (c: LayerConfig) => ({
+  kernel_initializer: init('GlorotUniform', { seed: null }),
+  bias_initializer: init('Zeros'),
+  kernel_regularizer: l2Of(c),
+  bias_regularizer: null,
+  activity_regularizer: null,
+  kernel_constraint: null,
+  bias_constraint: null,
+});
+
 function kerasLayers(cfg: LayerConfig[], shapes: number[][], inputShape: number[], outputActivation: string): KerasOut[] {
   const out: KerasOut[] = [];
   cfg.forEach((c, i) => {
@@ -64,6 +75,7 @@ function kerasLayers(cfg: LayerConfig[], shapes: number[][], inputShape: number[
       throw new KerasExportError(`layer '${c.name}' (${c.type}): ${why}`);
     };
     const p = (n: string) => `${c.name}.${n}`;
+    const kernelWeights = (useBias: boolean): [string, string][] => [['kernel', p('kernel')], ...(useBias ? [['bias', p('bias')] as [string, string]] : [])];
     switch (c.type) {
       case 'Conv2D': {
         const padding = c.padding ?? 'valid';
@@ -81,15 +93,9 @@ function kerasLayers(cfg: LayerConfig[], shapes: number[][], inputShape: number[
             groups: c.groups ?? 1,
             activation: c.activation === 'relu' ? 'relu' : 'linear',
             use_bias: useBias,
-            kernel_initializer: init('GlorotUniform', { seed: null }),
-            bias_initializer: init('Zeros'),
-            kernel_regularizer: l2Of(c),
-            bias_regularizer: null,
-            activity_regularizer: null,
-            kernel_constraint: null,
-            bias_constraint: null,
+            ...kernelLayerDefaults(c),
           },
-          weights: [['kernel', p('kernel')], ...(useBias ? [['bias', p('bias')] as [string, string]] : [])],
+          weights: kernelWeights(useBias),
         });
         break;
       }
@@ -102,15 +108,9 @@ function kerasLayers(cfg: LayerConfig[], shapes: number[][], inputShape: number[
             units: c.units,
             activation: foldOutput ? outputActivation : c.activation === 'relu' ? 'relu' : 'linear',
             use_bias: useBias,
-            kernel_initializer: init('GlorotUniform', { seed: null }),
-            bias_initializer: init('Zeros'),
-            kernel_regularizer: l2Of(c),
-            bias_regularizer: null,
-            activity_regularizer: null,
-            kernel_constraint: null,
-            bias_constraint: null,
+            ...kernelLayerDefaults(c),
           },
-          weights: [['kernel', p('kernel')], ...(useBias ? [['bias', p('bias')] as [string, string]] : [])],
+          weights: kernelWeights(useBias),
         });
         break;
       }

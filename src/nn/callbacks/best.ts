@@ -1,17 +1,6 @@
 /** The save_best_only decision of keras.callbacks.ModelCheckpoint, and the callback that saves the best model. */
-import {
-  checkModeOrWarn,
-  checkRestoredMonitor,
-  decodeNumber,
-  encodeNumber,
-  monitorValue,
-  pyFixed5,
-  type Callback,
-  type CallbackContext,
-  type JsonNumber,
-  type Logs,
-  type MonitorMode,
-} from './common.js';
+import { checkModeOrWarn, checkRestoredMonitor, decodeNumber, encodeNumber, monitorValue, pyFixed5 } from './common.js';
+import type { Callback, CallbackContext, JsonNumber, Logs, MonitorMode } from './common.js';
 
 export interface BestTrackerOptions {
   monitor?: string;

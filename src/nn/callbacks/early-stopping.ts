@@ -1,19 +1,6 @@
 /** keras.callbacks.EarlyStopping: stop when a metric stops improving; optionally restore the best weights. */
-import {
-  availableKeys,
-  checkInt,
-  checkModeOrWarn,
-  checkRestoredMonitor,
-  decodeNumber,
-  encodeNumber,
-  monitorValue,
-  num,
-  type Callback,
-  type CallbackContext,
-  type JsonNumber,
-  type Logs,
-  type MonitorMode,
-} from './common.js';
+import { availableKeys, checkInt, checkModeOrWarn, checkRestoredMonitor, decodeNumber, encodeNumber, monitorValue, num } from './common.js';
+import type { Callback, CallbackContext, JsonNumber, Logs, MonitorMode } from './common.js';
 
 export interface EarlyStoppingOptions {
   monitor?: string;

@@ -1,20 +1,6 @@
 /** keras.callbacks.ReduceLROnPlateau: lower the learning rate when a metric stops improving. */
-import {
-  availableKeys,
-  checkInt,
-  checkModeOrWarn,
-  checkRestoredMonitor,
-  decodeNumber,
-  encodeNumber,
-  monitorValue,
-  num,
-  pyNum,
-  type Callback,
-  type CallbackContext,
-  type JsonNumber,
-  type Logs,
-  type MonitorMode,
-} from './common.js';
+import { availableKeys, checkInt, checkModeOrWarn, checkRestoredMonitor, decodeNumber, encodeNumber, monitorValue, num, pyNum } from './common.js';
+import type { Callback, CallbackContext, JsonNumber, Logs, MonitorMode } from './common.js';
 
 export interface ReduceLROnPlateauOptions {
   monitor?: string;
