@@ -11,7 +11,7 @@ import { acquireContext, NO_ADAPTER_HELP } from '../kernels/acquire.js';
 import { DAWN_LIMIT_NOTICES, prepareStderrFilter, withStderrFiltered } from './native-stderr.js';
 
 // Keep the object create() returns referenced for the whole process: if the garbage
-// collector takes it, Dawn later crashes at random (see DESIGN.md).
+// collector takes it, Dawn later crashes at random (a known dawn.node behaviour).
 let dawnGpu: GPU | null = null;
 
 export class GpuUnavailableError extends Error {}
