@@ -8,7 +8,7 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { UserError, createNodeContext, runMain } from '../src/platform/node-gpu.js';
-import { nonFiniteOutput, openModel, shippedModel } from './lib/model.js';
+import { nonFiniteOutput, openModel } from './lib/model.js';
 import { Trainer } from '../src/nn/trainer.js';
 import { probabilities } from '../src/nn/sequential.js';
 import { listDirectory } from '../src/data/directory.js';
@@ -44,7 +44,7 @@ interface Scored {
 
 async function scoreFolder(o: Opts): Promise<{ names: string[]; scored: Scored[]; skipped: string[]; tenCrop: boolean }> {
   const ctx = await createNodeContext();
-  const { model, manifest } = openModel(o.model ?? shippedModel(), ctx);
+  const { model, manifest } = openModel(o.model!, ctx);
   const tenCrop = o.tenCrop ?? manifest.evaluation?.tenCrop ?? false;
   const names = manifest.classNames;
   let listing;
@@ -100,7 +100,7 @@ async function main(): Promise<number> {
   const cmd = new Command('evaluate')
     .description('Evaluate a saved model on a folder with one sub-folder per class.')
     .version(packageVersion())
-    .option('--model <dir>', 'model folder (e.g. runs/latest/best); default: the shipped models/cats-dogs-best')
+    .requiredOption('--model <dir>', 'model folder (e.g. runs/latest/best) (required)')
     .requiredOption('--data <dir>', 'folder with one sub-folder per class (e.g. ../shared/datasets/cats_and_dogs/test) (required)')
     .option('--ten-crop', "average the predictions of 10 crops per image; default: as the model's model.json says")
     .option('--no-ten-crop', 'one centred view per image, even for a model meant for ten crops')
@@ -139,7 +139,7 @@ async function main(): Promise<number> {
     await writeFileAtomic(o.confusionPng, renderConfusionMatrix({ confusion, classNames: names, subtitle }));
   }
   const result = {
-    model: o.model ?? 'models/cats-dogs-best',
+    model: o.model,
     data: o.data,
     images: seen,
     skipped: skipped.length,
