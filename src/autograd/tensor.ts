@@ -122,9 +122,9 @@ export class Tensor {
     return t;
   }
 
-  /** Reads the values back; `sleepMs` idles the host first when the GPU is known to be busy that long. */
-  async toArray(into?: Float32Array, sleepMs = 0): Promise<Float32Array> {
-    return this.ctx.read(this.buffer, this.size * 4, into, 0, sleepMs);
+  /** Reads the values back. */
+  async toArray(into?: Float32Array): Promise<Float32Array> {
+    return this.ctx.read(this.buffer, this.size * 4, into, 0);
   }
 
   dispose(): void {

@@ -297,14 +297,11 @@ export class GpuContext {
    * Copies `byteLength` bytes of `src` to the host. Pass `into` to read into a preallocated
    * array (copying out of a mapped range is much cheaper than slicing it).
    */
-  async read(src: GPUBuffer, byteLength: number, into?: Float32Array, srcOffset = 0, sleepMs = 0): Promise<Float32Array> {
+  async read(src: GPUBuffer, byteLength: number, into?: Float32Array, srcOffset = 0): Promise<Float32Array> {
     const staging = this.pool.acquire(byteLength, BufferUsage.MAP_READ | BufferUsage.COPY_DST, 'staging');
     this.copy(src, staging, Math.ceil(byteLength / 4) * 4, srcOffset, 0);
     this.flush();
     this.readbackCount++;
-    // dawn.node spins the main thread while a GPU promise is pending, taking a core from a
-    // software GPU's workers; when the caller knows the work will take a while, sleep first.
-    if (sleepMs > 1) await new Promise((r) => setTimeout(r, sleepMs));
     try {
       await staging.mapAsync(MapMode.READ, 0, Math.ceil(byteLength / 4) * 4);
       const out = into ?? new Float32Array(byteLength / 4);

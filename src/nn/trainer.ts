@@ -13,6 +13,7 @@ import {
 } from '../autograd/ops/loss.js';
 import { noGrad, backward, releaseGrads } from '../autograd/tape.js';
 import { tidy } from '../autograd/scope.js';
+import { StepWaitPolicy } from './step-wait.js';
 import { Tensor } from '../autograd/tensor.js';
 import type { GpuContext } from '../kernels/context.js';
 import type { Optimizer } from './optim.js';
@@ -74,28 +75,19 @@ export class Trainer {
     this.ctx.copy(correct.buffer, this.metrics.buffer, 4, 0, 4);
   }
 
-  /** Fraction of the expected step time the host sleeps before waiting (see GpuContext.read); 0 disables. */
-  sleepFraction = 0.95;
-  /**
-   * Recent step durations per kind (train / eval); their minimum is the expected duration.
-   * A step in which the host still waited after its sleep adds its measured time (an upper
-   * bound of the GPU time: spinning slows the GPU); one where the host overslept adds 0.85 ×
-   * the expectation (the GPU finished earlier by an unknown amount), so the expectation comes
-   * down within a few steps. Steps that compiled pipelines say nothing about later ones.
-   */
-  private recentMs = new Map<string, number[]>();
+  /** How the host waits for each step's GPU work (sleep first, see step-wait.ts). */
+  readonly wait = new StepWaitPolicy();
 
   private async readMetrics(kind: string, batchSize: number, started: number, pipelinesBefore: number): Promise<StepResult> {
     const recordMs = performance.now() - started;
-    const recent = this.recentMs.get(kind) ?? [];
-    const expected = recent.length > 0 ? Math.min(...recent) : 0;
-    const sleepMs = expected > 0 ? this.sleepFraction * expected - recordMs : 0;
-    await this.metrics.toArray(this.metricsHost, sleepMs);
-    const elapsed = performance.now() - started;
-    if (this.ctx.stats.pipelinesCreated !== pipelinesBefore) recent.length = 0;
-    else recent.push(sleepMs > 1 && elapsed - recordMs - sleepMs < 3 ? 0.85 * expected : elapsed);
-    if (recent.length > 8) recent.shift();
-    this.recentMs.set(kind, recent);
+    const idleMs = this.wait.idleMs(kind, recordMs);
+    if (idleMs > 1) {
+      this.ctx.flush(); // the step runs on the GPU while the host sleeps
+      await new Promise((r) => setTimeout(r, idleMs));
+    }
+    await this.metrics.toArray(this.metricsHost);
+    const elapsedMs = performance.now() - started;
+    this.wait.record(kind, { elapsedMs, recordMs, idleMs, compiled: this.ctx.stats.pipelinesCreated !== pipelinesBefore });
     return { loss: this.metricsHost[0]!, correct: this.metricsHost[1]!, batchSize };
   }
 
