@@ -52,7 +52,7 @@ interface Opts {
   only: Group[];
   reps: number;
   warmup: number;
-  compare?: 'tfjs';
+  compare?: 'tfjs' | 'torch';
   compareBackend: string;
   gemmVariant: string;
   gemmSizes?: string;
@@ -140,7 +140,7 @@ export function benchCommand(): Command {
     )
     .option('--no-ceilings', 'do not measure the ceilings (otherwise measured whenever a row reports its share of them)')
     .option('--tfjs-backend <name>', 'TensorFlow.js backend for the tfjs group: wasm, cpu or webgpu', 'wasm')
-    .addOption(new Option('--compare <peer>', 'after the table, time our whole steps against a peer framework on the same network and adapter, alternating').choices(['tfjs']))
+    .addOption(new Option('--compare <peer>', 'after the table, time our whole steps against a peer framework on the same network, alternating: tfjs (TensorFlow.js, same adapter) or torch (PyTorch on the CPU cores: python3-torch)').choices(['tfjs', 'torch']))
     .option('--compare-backend <list>', 'TensorFlow.js backends for --compare: webgpu, wasm, cpu', 'webgpu')
     .option('--json <file>', 'also write the results as JSON')
     .showHelpAfterError();
@@ -372,6 +372,15 @@ async function main(): Promise<void> {
   console.log(formatTable(rows, { cpuTime: o.cpuTime }));
   for (const s of skipped) console.log(`skipped ${s.group}: ${s.reason}`);
   let comparison: unknown = undefined;
+  if (o.compare === 'torch') {
+    const { compareWithTorch } = await import('./bench/compare.js');
+    console.log(`\ncompare: tutorial AlexNet, batch ${o.batchSize}, ${o.imageSize[0]}×${o.imageSize[0]}, ours vs PyTorch on the CPU`);
+    try {
+      comparison = await compareWithTorch(ctx, { batch: o.batchSize, size: o.imageSize[0]!, reps: Math.max(2, Math.min(o.reps, 5)) });
+    } catch (e) {
+      throw new UserError((e as Error).message);
+    }
+  }
   if (o.compare === 'tfjs') {
     const { compareWithTfjs } = await import('./bench/compare.js');
     console.log(`\ncompare: tutorial AlexNet, batch ${o.batchSize}, ${o.imageSize[0]}×${o.imageSize[0]}, ours vs TensorFlow.js (${o.compareBackend})`);

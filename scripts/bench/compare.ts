@@ -1,7 +1,7 @@
 /**
- * Side-by-side peer benchmark (project issue 6): our engine's whole training step and
- * inference pass (benchStep, `tutorial` AlexNet) against the same network in TensorFlow.js
- * (benchTfjsStep), in one process on the same GPU adapter.
+ * Side-by-side peer benchmarks: our engine's whole training step and inference pass
+ * (benchStep, `tutorial` AlexNet) against the same network in TensorFlow.js (benchTfjsStep),
+ * in one process on the same GPU adapter, or in PyTorch on the same CPU cores (torch.ts).
  *
  * The two engines run alternately, one round at a time (ours, theirs, ours, theirs, ...), so
  * load from other processes on this shared 2-core machine hits both alike; each row reports
@@ -14,6 +14,7 @@ import type { GpuContext } from '../../src/kernels/context.js';
 import { benchStep } from './step.js';
 import { median } from './report.js';
 import { benchTfjsStep, TFJS_BACKENDS, type TfjsBackend } from './tfjs.js';
+import { TorchPeer } from './torch.js';
 import { BATCH_SIZE, IMAGE_SIZE, flagValue } from '../lib/args.js';
 
 export interface CompareRow {
@@ -98,13 +99,56 @@ export async function compareWithTfjs(ctx: GpuContext, o: CompareOptions): Promi
   return rows;
 }
 
+/**
+ * Ours against PyTorch on the CPU cores (Debian's python3-torch), alternating one round at a
+ * time: the tutorial AlexNet's training step and inference, with the BLAS it loaded named.
+ */
+export async function compareWithTorch(ctx: GpuContext, o: Omit<CompareOptions, 'backends'> & { threads?: number }): Promise<CompareRow[]> {
+  const log = o.log === undefined ? (s: string) => console.log(s) : (o.log ?? (() => {}));
+  const peer = await TorchPeer.start({ size: o.size, batch: o.batch, threads: o.threads ?? 2 });
+  const backend = `PyTorch ${peer.info.torch} CPU, ${peer.info.threads} threads, ${peer.info.blas}`;
+  const ours = { train: [] as number[], infer: [] as number[] };
+  const theirs = { train: [] as number[], infer: [] as number[] };
+  try {
+    for (let r = 0; r < o.reps; r++) {
+      const mine = await benchStep(ctx, { variant: 'tutorial', batch: o.batch, size: o.size, reps: 1 });
+      ours.train.push(mine.find((m) => m.mode === 'train')!.medianMs);
+      ours.infer.push(mine.find((m) => m.mode === 'inference')!.medianMs);
+      const t = await peer.step();
+      theirs.train.push(t.trainMs);
+      theirs.infer.push(t.inferMs);
+      log(
+        `  round ${r + 1}/${o.reps} vs torch: train ours ${fmt(ours.train.at(-1)!)} / torch ${fmt(t.trainMs)} ms, ` +
+          `inference ours ${fmt(ours.infer.at(-1)!)} / torch ${fmt(t.inferMs)} ms`,
+      );
+    }
+  } finally {
+    peer.close();
+  }
+  const row: CompareRow = {
+    backend,
+    oursTrainMs: median(ours.train),
+    theirsTrainMs: median(theirs.train),
+    ratioTrain: median(ours.train) / median(theirs.train),
+    oursInferMs: median(ours.infer),
+    theirsInferMs: median(theirs.infer),
+    ratioInfer: median(ours.infer) / median(theirs.infer),
+    oursTrainRunsMs: ours.train,
+    theirsTrainRunsMs: theirs.train,
+    oursInferRunsMs: ours.infer,
+    theirsInferRunsMs: theirs.infer,
+  };
+  for (const line of formatCompareTable([row], o, 'torch')) log(line);
+  return [row];
+}
+
 function fmt(ms: number): string {
   return ms >= 100 ? ms.toFixed(0) : ms.toFixed(1);
 }
 
 /** The table: per tfjs backend and mode, our ms, their ms, ours/theirs and the speed-up. */
-export function formatCompareTable(rows: CompareRow[], o: { batch: number; size: number; reps: number }): string[] {
-  const head = ['tfjs backend', 'mode', 'ours ms', 'tfjs ms', 'ours/tfjs', 'speed-up'];
+export function formatCompareTable(rows: CompareRow[], o: { batch: number; size: number; reps: number }, peer = 'tfjs'): string[] {
+  const head = [peer === 'tfjs' ? 'tfjs backend' : 'peer', 'mode', 'ours ms', `${peer} ms`, `ours/${peer}`, 'speed-up'];
   const body: string[][] = [];
   for (const r of rows) {
     for (const [mode, ours, theirs] of [
@@ -118,7 +162,7 @@ export function formatCompareTable(rows: CompareRow[], o: { batch: number; size:
   const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ');
   return [
     `tutorial AlexNet, ${o.size}×${o.size}, batch ${o.batch}, median of ${o.reps} alternating rounds ` +
-      `(speed-up = tfjs time / our time)`,
+      `(speed-up = ${peer} time / our time)`,
     line(head),
     line(w.map((n) => '-'.repeat(n))),
     ...body.map(line),
