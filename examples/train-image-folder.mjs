@@ -43,7 +43,7 @@ const result = await fit(trainer, trainingStream(train), validationSet(validatio
   epochs: 3,
   stepsPerEpoch: train.numBatchesPerEpoch,
   seed: 1,
-  reduceLr: new ReduceLROnPlateau({ monitor: 'val_loss', factor: 0.5, patience: 1 }),
+  callbacks: [new ReduceLROnPlateau({ monitor: 'val_loss', factor: 0.5, patience: 1, verbose: 1 })],
   hooks: {
     onEpochEnd: (epoch, logs, summary) => {
       console.log(summary);

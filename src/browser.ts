@@ -31,9 +31,11 @@ export {
   type Batch, type BatchSet, type BatchStream, type FitHooks, type FitOptions, type FitPosition, type FitResult, type History, type ProgressInfo,
 } from './nn/fit.js';
 export {
-  BestTracker, EarlyStopping, ReduceLROnPlateau,
-  type BestTrackerOptions, type CallbackContext, type EarlyStoppingOptions, type Logs, type MonitorMode, type ReduceLROnPlateauOptions,
+  BestTracker, EarlyStopping, LrSchedule, ReduceLROnPlateau, scheduledLr,
+  type BestTrackerOptions, type Callback, type CallbackContext, type EarlyStoppingOptions, type Logs, type LrScheduleOptions, type MonitorMode,
+  type ReduceLROnPlateauOptions, type ScheduleShape,
 } from './nn/callbacks.js';
+export { StepWaitPolicy } from './nn/step-wait.js';
 export { CsvLogger, parseCsvLog, pythonFloat, type CsvWrite } from './nn/csv-logger.js';
 export { mulberry32 } from './nn/random.js';
 
@@ -55,6 +57,7 @@ export { type PcaSampleOptions, type RgbPca, computeRgbPca } from './data/pca.js
 export { Rng, hashSeed, permutation } from './data/prng.js';
 export { inputsFor } from './data/preprocess.js';
 export { trainingStream, validationSet } from './data/streams.js';
+export { mixupBatch, sampleBeta, smoothLabels } from './data/mixing.js';
 
 // Models as bytes: safetensors weights and the model.json description (files: the Node entry).
 export { decodeStateInto, encodeState, StateMismatchError } from './nn/state.js';

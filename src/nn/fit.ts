@@ -174,6 +174,9 @@ export async function fit(trainer: Trainer, train: BatchStream, validation: Batc
   if (!opt) throw new Error('fit: the trainer has no optimizer');
   const hooks = o.hooks ?? {};
   const log = hooks.log ?? (() => {});
+  for (const old of ['reduceLr', 'earlyStopping', 'best'] as const) {
+    if ((o as unknown as Record<string, unknown>)[old]) throw new Error(`fit: '${old}' is gone; pass callbacks as a list: fit(..., { callbacks: [new ReduceLROnPlateau(...), ...] })`);
+  }
   const callbacks = o.callbacks ?? [];
   const names = new Set<string>();
   for (const c of callbacks) {
