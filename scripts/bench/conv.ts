@@ -15,6 +15,7 @@ import { conv2dBackwardData, conv2dBackwardWeights, conv2dForward, hasPadding, p
 import { type Conv2dOptions, conv2dGeometry } from '../../src/kernels/conv2d/geometry.js';
 import { conv2dOutputShape } from '../../src/autograd/ops/conv2d.js';
 import { createNodeContext, runMain } from '../../src/platform/node-gpu.js';
+import { median } from './report.js';
 
 export type ConvPass = 'forward' | 'backwardData' | 'backwardWeights';
 
@@ -103,10 +104,6 @@ export async function benchConv(
   return { ms, flops: convFlops(c), firstMs };
 }
 
-function median(v: number[]): number {
-  const s = [...v].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-}
 
 async function main(): Promise<void> {
   const reps = Number(process.argv[2] ?? 3);

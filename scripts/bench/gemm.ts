@@ -8,7 +8,7 @@
  */
 import type { GpuContext } from '../../src/kernels/context.js';
 import { GEMM_VARIANTS, type GemmVariant, type GemmVariantName, gemm, hasSubgroupGemm } from '../../src/kernels/gemm/gemm.js';
-import { type BenchRow, type Ceilings, type TimeOptions, makeRow, median, timeInterleaved } from './report.js';
+import { type BenchRow, type Ceilings, type TimeOptions, makeRow, median, randomSigned as random, timeInterleaved } from './report.js';
 
 export interface GemmBenchShape {
   M: number;
@@ -99,12 +99,3 @@ export async function benchGemm(
   return rows;
 }
 
-function random(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}

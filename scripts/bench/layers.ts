@@ -17,6 +17,7 @@ import { batchNorm } from '../../src/autograd/ops/batchnorm.js';
 import { dropout } from '../../src/autograd/ops/dropout.js';
 import { lrn } from '../../src/autograd/ops/lrn.js';
 import { createNodeContext, runMain } from '../../src/platform/node-gpu.js';
+import { median, randomSigned as random } from './report.js';
 
 export type LayerKind = 'maxPool3x3s2' | 'batchNorm' | 'dropout' | 'lrn';
 
@@ -63,13 +64,6 @@ function trafficBytes(c: LayerBenchCase): number {
   }
 }
 
-function random(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  return Float32Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 31 - 1;
-  });
-}
 
 /** Runs `reps` timed launches of one case; returns each launch's milliseconds and its traffic. */
 export async function benchLayer(ctx: GpuContext, c: LayerBenchCase, reps: number): Promise<{ ms: number[]; bytes: number }> {
@@ -124,11 +118,6 @@ export async function benchLayer(ctx: GpuContext, c: LayerBenchCase, reps: numbe
   return { ms, bytes: trafficBytes(c) };
 }
 
-export function median(v: number[]): number {
-  const s = [...v].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 async function main(): Promise<void> {
   const reps = Number(process.argv[2] ?? 15);

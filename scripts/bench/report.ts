@@ -68,6 +68,17 @@ export function median(xs: number[]): number {
   return quantile(xs, 0.5);
 }
 
+/** Pseudo-random values in [-1, 1) (the same LCG), for kernel operands. */
+export function randomSigned(n: number, seed: number): Float32Array {
+  const x = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    x[i] = s / 2 ** 31 - 1;
+  }
+  return x;
+}
+
 /** Pseudo-random pixels in [0, 1) (an LCG), the same for both engines of a comparison. */
 export function randomBatch(n: number, seed: number): Float32Array {
   const x = new Float32Array(n);
