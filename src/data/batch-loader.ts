@@ -11,6 +11,11 @@ import { Rng, hashSeed, permutation } from './prng.js';
 import type { RenderTask } from './tasks.js';
 import type { BackgroundDecode } from './stream-decode.js';
 
+/** The image order (dataset indices) of an epoch: a permutation drawn from hash(seed, epoch), or folder order. */
+export function epochOrder(size: number, seed: number, epoch: number, shuffle: boolean): Int32Array {
+  return shuffle ? permutation(size, new Rng(hashSeed(seed, epoch, 0x5eed))) : Int32Array.from({ length: size }, (_, i) => i);
+}
+
 export interface LoaderInit {
   dir: string;
   classNames: string[];
@@ -150,7 +155,7 @@ export class BatchLoader implements AsyncIterableIterator<Batch> {
   order(epoch: number): Int32Array {
     let p = this.perms.get(epoch);
     if (!p) {
-      p = this.shuffle ? permutation(this.size, new Rng(hashSeed(this.seedValue, epoch, 0x5eed))) : Int32Array.from(this.files.keys());
+      p = epochOrder(this.size, this.seedValue, epoch, this.shuffle);
       if (this.perms.size > 4) this.perms.delete(this.perms.keys().next().value!);
       this.perms.set(epoch, p);
     }

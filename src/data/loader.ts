@@ -32,7 +32,7 @@ import { type AugmentOptions, outputSize, validateAugmentOptions } from './augme
 import { DatasetError, type DirectoryListing, type ImageFile, listDirectory } from './directory.js';
 import { WorkerPool, defaultWorkerCount } from './pool.js';
 import type { DecodeOutcome } from './tasks.js';
-import { BatchLoader, type LoaderInit } from './batch-loader.js';
+import { BatchLoader, epochOrder, type LoaderInit } from './batch-loader.js';
 import type { ClassMode, FlowOptions, SkippedFile } from './loader-types.js';
 import { decodeInBackground, probeFiles } from './stream-decode.js';
 
@@ -161,10 +161,10 @@ function streamFromListing(listing: DirectoryListing, r: Resolved): BatchLoader 
       augment: r.augment,
       pool: r.pool,
       ownsPool: r.ownsPool,
-      opts: { ...r.opts, prefetch: 0 },
+      // The seed is fixed here, so that the decode order below is the loader's first epoch's.
+      opts: { ...r.opts, seed: r.opts.seed ?? Math.floor(Math.random() * 2 ** 32) },
     };
-    // The first epoch's order, as the loader will draw it, decides the decode order.
-    const order = new BatchLoader(init).order(r.opts.startEpoch ?? 0);
+    const order = epochOrder(files.length, init.opts.seed!, r.opts.startEpoch ?? 0, r.opts.shuffle ?? true);
     const decoding = decodeInBackground({
       files,
       order,
@@ -178,7 +178,7 @@ function streamFromListing(listing: DirectoryListing, r: Resolved): BatchLoader 
       onProgress: r.opts.onProgress,
       onWarning: warn,
     });
-    return new BatchLoader({ ...init, opts: r.opts, decoding });
+    return new BatchLoader({ ...init, decoding });
   } catch (e) {
     if (r.ownsPool) void r.pool.close();
     throw e;
