@@ -17,7 +17,7 @@
  *   consecutive addresses (coalesced), `V` = 4 as vec4 where the launcher has checked that
  *   the contiguous extent, the leading dimension and the base offset are multiples of 4.
  * - Each invocation loads a fixed column (k for 'kc', i for 'ic') of the slice, so index
- *   arithmetic that depends only on it (`fixed`, `perTile`) is hoisted out of the loads.
+ *   arithmetic that depends only on it (`fixed`, `perK`) is hoisted out of the loads.
  *
  * Invocation (tx, ty) owns rows ty·TM + i and columns tx·TN + j of the block (contiguous),
  * so per reduction step it reads its TM values of A and TN of B from workgroup memory as one
@@ -39,8 +39,11 @@ export interface TiledOperand {
    * declaring names suffixed with `slot`.
    */
   fixed?: (slot: string, gi: string) => string;
-  /** 'kc' only: statements per reduction tile for this invocation's k (`gk`). */
-  perTile?: (gk: string) => string;
+  /**
+   * Statements for one reduction index `gk` this invocation loads, shared by all its elements
+   * at that k: once per tile for 'kc' (one k per invocation), once per loaded row for 'ic'.
+   */
+  perK?: (gk: string) => string;
   /** The element (i, k) — a vec4 when V = 4 — and when it exists (k < kEnd is added here). */
   elem: (slot: string, gi: string, gk: string) => { pre?: string; cond: string; value: string };
 }
@@ -103,7 +106,7 @@ function loader(t: TileShape, op: TiledOperand, p: string, BI: number, W: number
         if (op.fixed) setup.push(op.fixed(`${p}${q}_${w}`, `${p}i${q}_${w}`));
       }
     load.push(`    let ${p}k = k0 + ${p}c * ${V}u;`);
-    if (op.perTile) load.push(op.perTile(`${p}k`));
+    if (op.perK) load.push(op.perK(`${p}k`));
     for (const q of range(Q)) {
       const body = range(W).map((w) => fetch(`v${w}`, op.elem(`${p}${q}_${w}`, `${p}i${q}_${w}`, `${p}k`), `${p}k`));
       const stores = range(V).map(
@@ -129,7 +132,7 @@ ${stores.join('\n')}
       );
       load.push(`    ${guard(q)}{
       let ${gk} = k0 + ${row};
-${body.join('\n')}
+${op.perK ? op.perK(gk) + '\n' : ''}${body.join('\n')}
 ${stores.join('\n')}
     }`);
     }
