@@ -306,6 +306,7 @@ async function main(): Promise<void> {
   }
   const ctx = await createNodeContext();
   console.log(`adapter: ${ctx.info.adapter}`);
+  console.log(`kernels: ${ctx.kernelPath} (ALEXNET_KERNELS); limits: ${ctx.info.limits} (ALEXNET_GPU_LIMITS)`);
   const timer = pickTimer(ctx, o.timer);
   const machine = machineInfo();
   console.log(
@@ -389,6 +390,8 @@ async function main(): Promise<void> {
   if (o.json) {
     const report: BenchReport = {
       adapter: ctx.info.adapter,
+      kernelPath: ctx.kernelPath,
+      limits: ctx.info.limits ?? 'adapter',
       features: ctx.info.features,
       timer,
       date: new Date().toISOString(),

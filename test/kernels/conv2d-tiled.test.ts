@@ -60,11 +60,17 @@ describe('tiled conv2d kernels vs float64 reference (tile by shape)', () => {
 });
 
 describe('tiled conv2d: every tile forced', () => {
-  for (const [name, tile] of Object.entries(TILES))
-    it(`${name}: a scalar case (5×5/2 same) and a vec4 case (3×3 same, 68 columns)`, async () => {
-      await checkCase(cases[1]!, 700, tile);
-      await checkCase(alexnet[2]!, 710, tile);
-    });
+  // The loaders are the GEMM's (every tile × layout × vec4 in gemm-tiled.test.ts); what
+  // differs here is the window addressing, per tile through its vector widths (how many
+  // indices each loader slot owns), so each tile runs once, two on scalar and two on vec4
+  // loads, covering widths 1, 2 and 4 on both operands.
+  const runs: Array<[keyof typeof TILES, Case]> = [
+    ['t64x64', cases[1]!],
+    ['t32x32', alexnet[2]!],
+    ['t16x64', alexnet[2]!],
+    ['t64x16', cases[1]!],
+  ];
+  for (const [name, c] of runs) it(`${name}: ${fmt(c)}`, () => checkCase(c, 700, TILES[name]));
 });
 
 describe('tiled conv2d: the weight gradient splits its reduction', () => {
