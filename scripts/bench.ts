@@ -118,7 +118,7 @@ export function benchCommand(): Command {
     .option('--warmup <n>', 'untimed launches before timing (the first compiles the pipelines)', nonNegativeInt, 1)
     .option(
       '--gemm-variant <list>',
-      'GEMM kernels to compare, interleaved, first = baseline of the speed-up column: naive, blocked4x4, blocked8x8, sg8, sg16, sg32, sg16m, auto, or all',
+      'GEMM kernels to compare, interleaved, first = baseline of the speed-up column: naive, blocked4x4, blocked8x8, sg8, sg16, sg32, sg16m, tiled, tiled64, tiled32, auto, or all',
       'blocked8x8,auto',
     )
     .option('--gemm-sizes <list>', 'GEMM shapes MxNxK[nn|nt|tn|tt], comma-separated (default: 1024x1024x1024 and conv1 lowered, 23328x48x363)')
