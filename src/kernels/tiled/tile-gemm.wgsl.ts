@@ -24,7 +24,8 @@
  * vector each (the shared arrays hold vec<TM> / vec<TN>) and updates its block with TM vector
  * multiply-adds. Besides being how fast SGEMMs read shared memory (128-bit loads), this keeps
  * the unrolled step small: lavapipe compiles a kernel at its first dispatch, and scalar
- * shared reads (one per-lane gather each) made the 64×64 tile's first dispatch take ~3.5 s.
+ * shared reads (one per-lane gather each) made the 64×64 tile's first dispatch take ~3.5 s
+ * instead of ~1.9 s (on the loaded 2-core machine).
  * No early return anywhere: every invocation reaches every barrier (uniform control flow).
  */
 import { type TileShape, tileProblem, tileWorkgroup } from './tiles.js';
@@ -45,7 +46,7 @@ export interface TiledOperand {
    */
   perK?: (gk: string) => string;
   /** The element (i, k) — a vec4 when V = 4 — and when it exists (k < kEnd is added here). */
-  elem: (slot: string, gi: string, gk: string) => { pre?: string; cond: string; value: string };
+  elem: (slot: string, gi: string, gk: string) => { cond: string; value: string };
 }
 
 export interface TiledBody {
@@ -95,8 +96,8 @@ function loader(t: TileShape, op: TiledOperand, p: string, BI: number, W: number
   const load: string[] = [];
   const guard = (q: number) => (R % step === 0 ? '' : `if (${p}r + ${q * step}u < ${R}u) `);
   /** `var name = value or 0` for one element. */
-  const fetch = (name: string, e: { pre?: string; cond: string; value: string }, gk: string) => `      var ${name} = ${zero};
-      if (${gk} < kEnd && ${e.cond}) {${e.pre ? `\n${e.pre}` : ''}
+  const fetch = (name: string, e: { cond: string; value: string }, gk: string) => `      var ${name} = ${zero};
+      if (${gk} < kEnd && ${e.cond}) {
         ${name} = ${e.value};
       }`;
   if (layout === 'kc') {
@@ -158,9 +159,10 @@ var<workgroup> Bs: array<${vecType(TN)}, ${(t.BK * BST) / TN}>;`;
   const ai = (i: number) => (TM === 1 ? 'av' : `av[${i}]`);
   const vb = vecType(TN);
   // The epilogue is a loop over this invocation's rows and columns that exist, reading the
-  // accumulators from an array filled after the main loop: unrolled, its TM·TN copies of the
-  // bias/accumulate/activation code (every table activation is inlined) multiplied the
-  // shader's compile time on lavapipe; a trip count unknown at compile time keeps it rolled.
+  // accumulators from an array filled after the main loop, as in the subgroup GEMM (whose
+  // unrolled stores, every table activation inlined into each, compiled ~10× slower on
+  // lavapipe; here the difference measured within noise, and the code stays short). A trip
+  // count unknown at compile time keeps it rolled.
   const epilogue = `  var outv: array<${vb}, ${TM}>;
 ${I.map((i) => `  outv[${i}u] = acc${i};`).join('\n')}
   let mb = m0 + ty * ${TM}u;
