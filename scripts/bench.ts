@@ -118,7 +118,7 @@ export function benchCommand(): Command {
     .option('--warmup <n>', 'untimed launches before timing (the first compiles the pipelines)', nonNegativeInt, 1)
     .option(
       '--gemm-variant <list>',
-      'GEMM kernels to compare, interleaved, first = baseline of the speed-up column: naive, blocked4x4, blocked8x8, sg8, sg16, sg32, sg16m, auto, or all',
+      'GEMM kernels to compare, interleaved, first = baseline of the speed-up column: naive, blocked4x4, blocked8x8, sg8, sg16, sg32, sg16m, tiled, tiled64, tiled32, auto, or all',
       'blocked8x8,auto',
     )
     .option('--gemm-sizes <list>', 'GEMM shapes MxNxK[nn|nt|tn|tt], comma-separated (default: 1024x1024x1024 and conv1 lowered, 23328x48x363)')
@@ -306,6 +306,7 @@ async function main(): Promise<void> {
   }
   const ctx = await createNodeContext();
   console.log(`adapter: ${ctx.info.adapter}`);
+  console.log(`kernels: ${ctx.kernelPath} (ALEXNET_KERNELS); limits: ${ctx.info.limits} (ALEXNET_GPU_LIMITS)`);
   const timer = pickTimer(ctx, o.timer);
   const machine = machineInfo();
   console.log(
@@ -389,6 +390,8 @@ async function main(): Promise<void> {
   if (o.json) {
     const report: BenchReport = {
       adapter: ctx.info.adapter,
+      kernelPath: ctx.kernelPath,
+      limits: ctx.info.limits ?? 'adapter',
       features: ctx.info.features,
       timer,
       date: new Date().toISOString(),

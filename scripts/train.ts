@@ -59,7 +59,7 @@ async function main(): Promise<number> {
 
   const ctx = await createNodeContext();
   if (process.env.ALEXNET_GPU_DEBUG) ctx.debug = true;
-  console.log(`GPU: ${ctx.info.adapter}`);
+  console.log(`GPU: ${ctx.info.adapter} (${ctx.kernelPath} kernels${ctx.info.limits === 'default' ? ', default limits' : ''})`);
   checkBatchFits(o, ctx.device.limits);
 
   const data = await openTrainingData({

@@ -108,7 +108,7 @@ export async function benchConv(
 async function main(): Promise<void> {
   const reps = Number(process.argv[2] ?? 3);
   const ctx = await createNodeContext();
-  console.log(`adapter: ${ctx.info.adapter}`);
+  console.log(`adapter: ${ctx.info.adapter}; kernels: ${ctx.kernelPath}`);
   console.log('times are wall clock on a possibly shared machine: rough');
   console.log('layer  input            kernel           pass             median ms   GFLOP/s  first launch ms');
   let total = 0;

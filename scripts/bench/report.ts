@@ -322,6 +322,9 @@ export function formatTable(rows: BenchRow[], o: { cpuTime?: boolean } = {}): st
 
 export interface BenchReport {
   adapter: string;
+  /** GEMM/convolution kernel path the context ran (ALEXNET_KERNELS) and its limits (ALEXNET_GPU_LIMITS). */
+  kernelPath: 'software' | 'tiled';
+  limits: 'adapter' | 'default';
   features: string[];
   timer: TimerKind;
   date: string;

@@ -80,7 +80,7 @@ async function standalone(): Promise<void> {
       return v !== undefined ? Number(v) : d;
     };
     const ctx = await createNodeContext();
-    console.log(`adapter: ${ctx.info.adapter}`);
+    console.log(`adapter: ${ctx.info.adapter}; kernels: ${ctx.kernelPath}`);
     for (const size of flagValue(args, IMAGE_SIZE) !== undefined ? [get(IMAGE_SIZE, 224)] : [224, 112]) {
       for (const r of await benchStep(ctx, { size, batch: get(BATCH_SIZE, 8), reps: get(['reps'], 5) })) {
         console.log(

@@ -1,9 +1,13 @@
 /**
  * Device acquisition from any `GPU` object (Dawn in Node, `navigator.gpu` in a browser).
- * Requests the adapter's own limits so large activations fit, and the optional features
- * the kernels can use.
+ * By default requests the adapter's own limits so large activations fit, and the optional
+ * features the kernels can use. `limits: 'default'` instead asks for WebGPU's default limits
+ * and no optional feature — what a browser on a modest GPU grants — so every kernel can be
+ * checked against them on any machine (ALEXNET_GPU_LIMITS=default in Node).
+ * Also picks the GEMM/convolution kernel path for the adapter (kernel-path.ts).
  */
 import { GpuContext, GpuError } from './context.js';
+import { type KernelPathOption, type LimitsOption, chooseKernelPath } from './kernel-path.js';
 
 export const NO_ADAPTER_HELP =
   'No WebGPU adapter is available. This engine needs a GPU driver with Vulkan (or Metal/D3D12) ' +
@@ -15,7 +19,7 @@ const WANTED_FEATURES: GPUFeatureName[] = ['timestamp-query', 'shader-f16', 'sub
 
 export async function acquireContext(
   gpu: GPU | undefined,
-  opts: { powerPreference?: GPUPowerPreference } = {},
+  opts: { powerPreference?: GPUPowerPreference; kernels?: KernelPathOption; limits?: LimitsOption } = {},
 ): Promise<GpuContext> {
   if (!gpu) throw new GpuError(NO_ADAPTER_HELP);
   let adapter: GPUAdapter | null = null;
@@ -25,9 +29,11 @@ export async function acquireContext(
     adapter = null;
   }
   if (!adapter) throw new GpuError(NO_ADAPTER_HELP);
-  const features = WANTED_FEATURES.filter((f) => adapter!.features.has(f));
+  const defaults = opts.limits === 'default';
+  // Default limits = no requiredLimits at all (the device then gets exactly WebGPU's defaults).
+  const features = defaults ? [] : WANTED_FEATURES.filter((f) => adapter!.features.has(f));
   const l = adapter.limits;
-  const requiredLimits: Record<string, number> = {
+  const requiredLimits: Record<string, number> = defaults ? {} : {
     maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
     maxBufferSize: l.maxBufferSize,
     maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
@@ -46,9 +52,15 @@ export async function acquireContext(
     const e = (ev as GPUUncapturedErrorEvent).error;
     console.error(`WebGPU uncaptured error: ${e.message}`);
   });
+  // isFallbackAdapter moved from GPUAdapter to GPUAdapterInfo; read either.
+  const fallback =
+    (info as GPUAdapterInfo & { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter ??
+    (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter;
   return new GpuContext(device, {
     adapter: name,
     features,
     hasTimestamps: features.includes('timestamp-query'),
+    kernelPath: chooseKernelPath({ name, isFallbackAdapter: fallback }, opts.kernels),
+    limits: defaults ? 'default' : 'adapter',
   });
 }

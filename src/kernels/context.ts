@@ -15,6 +15,7 @@
  * and in a browser alike.
  */
 import { BufferPool, STORAGE_USAGE } from './buffer-pool.js';
+import type { KernelPath, LimitsOption } from './kernel-path.js';
 import { BufferUsage, MapMode } from './usage.js';
 
 export interface DispatchSpec {
@@ -32,6 +33,10 @@ export interface GpuInfo {
   adapter: string;
   features: string[];
   hasTimestamps: boolean;
+  /** GEMM/convolution kernels chosen for this adapter (kernel-path.ts); default 'software'. */
+  kernelPath?: KernelPath;
+  /** Whether the device was requested with the adapter's limits or WebGPU's defaults. */
+  limits?: LimitsOption;
 }
 
 export interface GpuStats {
@@ -76,6 +81,12 @@ export class GpuContext {
   private readbackCount = 0;
   /** Submit after every dispatch so an error names exactly one op (slow; for debugging). */
   debug = false;
+  /**
+   * Which GEMM and convolution kernels run: 'software' (shaped for lavapipe) or 'tiled'
+   * (workgroup-memory tiles, for real GPUs). Chosen per adapter at acquisition
+   * (kernel-path.ts); writable so a test or benchmark can run either on one device.
+   */
+  kernelPath: KernelPath;
   private lost: string | null = null;
   private profiler: Profiler | null = null;
 
@@ -83,6 +94,7 @@ export class GpuContext {
     readonly device: GPUDevice,
     readonly info: GpuInfo,
   ) {
+    this.kernelPath = info.kernelPath ?? 'software';
     this.pool = new BufferPool(device);
     this.arena = device.createBuffer({
       size: SLOT * ARENA_SLOTS,

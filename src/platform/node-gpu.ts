@@ -8,6 +8,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { GpuContext, GpuError } from '../kernels/context.js';
 import { acquireContext, NO_ADAPTER_HELP } from '../kernels/acquire.js';
+import { type KernelPathOption, type LimitsOption, parseKernelPath, parseLimits } from '../kernels/kernel-path.js';
 import { DAWN_LIMIT_NOTICES, prepareStderrFilter, withStderrFiltered } from './native-stderr.js';
 
 // Keep the object create() returns referenced for the whole process: if the garbage
@@ -35,7 +36,27 @@ function vulkanDriverMissing(): boolean {
   });
 }
 
-export async function createNodeContext(opts: { powerPreference?: GPUPowerPreference } = {}): Promise<GpuContext> {
+export interface NodeContextOptions {
+  powerPreference?: GPUPowerPreference;
+  /** GEMM/convolution kernels: 'auto' (by adapter), 'software' or 'tiled'; default: ALEXNET_KERNELS, else 'auto'. */
+  kernels?: KernelPathOption;
+  /** 'adapter' limits and optional features, or WebGPU's 'default' limits and none; default: ALEXNET_GPU_LIMITS, else 'adapter'. */
+  limits?: LimitsOption;
+}
+
+/**
+ * A context on Dawn. The environment is read here, once per call, so src/kernels stays
+ * free of process.env: ALEXNET_KERNELS=auto|software|tiled, ALEXNET_GPU_LIMITS=adapter|default.
+ */
+export async function createNodeContext(opts: NodeContextOptions = {}): Promise<GpuContext> {
+  let kernels: KernelPathOption;
+  let limits: LimitsOption;
+  try {
+    kernels = opts.kernels ?? parseKernelPath(process.env.ALEXNET_KERNELS);
+    limits = opts.limits ?? parseLimits(process.env.ALEXNET_GPU_LIMITS);
+  } catch (e) {
+    throw new UserError((e as Error).message);
+  }
   if (!dawnGpu && vulkanDriverMissing()) throw new GpuUnavailableError(NO_ADAPTER_HELP + ' (No Vulkan driver manifest was found.)');
   if (!dawnGpu) {
     let mod: { create: (flags: string[]) => GPU; globals: Record<string, unknown> };
@@ -63,7 +84,7 @@ export async function createNodeContext(opts: { powerPreference?: GPUPowerPrefer
     },
   } as unknown as GPU;
   try {
-    return await acquireContext(quiet, opts);
+    return await acquireContext(quiet, { powerPreference: opts.powerPreference, kernels, limits });
   } catch (e) {
     if (e instanceof GpuError && e.message.includes(NO_ADAPTER_HELP.slice(0, 20))) {
       throw new GpuUnavailableError(e.message);

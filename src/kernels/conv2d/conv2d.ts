@@ -36,6 +36,9 @@
  *   input window slides along the output row, SW new loads per pixel instead of KW·CB.
  * - Groups: the workgroup z index carries the group, which offsets input/weight/output
  *   channels.
+ * - On the tiled kernel path (ctx.kernelPath, chosen per adapter: kernel-path.ts) the
+ *   implicit GEMMs and the weight gradient's partial sums run on the workgroup-memory tiled
+ *   kernels instead (conv2d-tiled.ts); padding, phases and the filter flip stay as here.
  */
 import { type GpuContext, GpuError, grid2d } from '../context.js';
 import { activationId } from '../elementwise/pointwise.js';
@@ -44,6 +47,7 @@ import { f32Bytes, launch } from '../spec.js';
 import { FLIP_WEIGHTS, PAD } from './conv2d-aux.wgsl.js';
 import { convGemmKernel, convRowKernel } from './conv2d-gemm.wgsl.js';
 import { convWgradKernel, convWgradRowKernel } from './conv2d-wgrad.wgsl.js';
+import { launchTiledConvGemm, tiledConvWgrad } from './conv2d-tiled.js';
 import { type Conv2dGeometry, describeGeometry } from './geometry.js';
 import { type ConvTuning, type RowKernelShape, convTuning } from './tuning.js';
 
@@ -83,7 +87,8 @@ export function pad2d(
   });
 }
 
-interface GemmLaunch {
+/** One implicit-GEMM convolution, resolved (the meaning of each field: convGemmKernel). */
+export interface GemmLaunch {
   label: string;
   M: number; OU: number; OV: number; NCOLS: number;
   inH: number; inW: number; CIN: number; inCOff: number;
@@ -118,6 +123,7 @@ function launchGemm(
   out: GPUBuffer,
 ): void {
   if (L.M === 0) return;
+  if (ctx.kernelPath === 'tiled') return launchTiledConvGemm(ctx, L, input, wt, bias, out);
   const cfg = convTuning(ctx);
   const sgc = subgroupChunk(ctx, cfg);
   const row = L.TH > 0 ? rowShape(cfg, L.KW, L.SV) : undefined;
@@ -275,6 +281,7 @@ export function conv2dBackwardData(ctx: GpuContext, g: Conv2dGeometry, gy: GPUBu
  */
 export function conv2dBackwardWeights(ctx: GpuContext, g: Conv2dGeometry, xp: GPUBuffer, gy: GPUBuffer, dw: GPUBuffer): void {
   const label = `conv2d-dw${describeGeometry(g)}`;
+  if (ctx.kernelPath === 'tiled') return tiledConvWgrad(ctx, g, xp, gy, dw, label);
   const cfg = convTuning(ctx);
   const sgc = subgroupChunk(ctx, cfg);
   const M = g.N * g.OH * g.OW;

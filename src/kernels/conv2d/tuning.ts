@@ -4,6 +4,7 @@
  * (docs/BENCHMARKS.md).
  */
 import type { GpuContext } from '../context.js';
+import type { TileShape } from '../tiled/tiles.js';
 
 /** A compile-time-specialised row-reuse kernel: window width, stride, columns per workgroup. */
 export interface RowKernelShape {
@@ -41,6 +42,13 @@ export interface ConvTuning {
   wgradTargetWorkgroups: number;
   /** Use subgroup broadcasts when the device has them (false forces the portable path). */
   subgroups: boolean;
+  /**
+   * Tiled path (ctx.kernelPath 'tiled', conv2d-tiled.ts): one tile for every implicit GEMM,
+   * or null to choose per shape (tiles.ts chooseTile).
+   */
+  tiledTile: TileShape | null;
+  /** Tiled weight gradient: target number of workgroups for its split reduction (a GPU has many cores). */
+  tiledWgradTargetWorkgroups: number;
 }
 
 export const DEFAULT_CONV: Readonly<ConvTuning> = Object.freeze({
@@ -62,6 +70,8 @@ export const DEFAULT_CONV: Readonly<ConvTuning> = Object.freeze({
   wgradRowWorkgroup: 8,
   wgradTargetWorkgroups: 64,
   subgroups: true,
+  tiledTile: null,
+  tiledWgradTargetWorkgroups: 256,
 });
 
 const tunings = new WeakMap<GpuContext, ConvTuning>();

@@ -2,18 +2,23 @@
  * GEMM launcher and its float64 reference. Carries the dense layers (and any op lowered to a
  * matrix product).
  *
- * Two kernels: the register-blocked one (gemm.wgsl.ts; TM×TN outputs per invocation, no
- * subgroups) and the subgroup-broadcast one (gemm-subgroup.wgsl.ts), 2–3.5× faster on
- * lavapipe (docs/BENCHMARKS.md). The default variant, 'auto', takes the subgroup kernel when
- * the adapter has subgroups of ≥ 8 lanes, with its tile and lane direction picked per shape
- * by a cost model, and the blocked 4×4 kernel otherwise. Every variant is selectable, per
- * call (gemm's last argument), so benchmarks compare them on the same shapes.
+ * Three kernels: the register-blocked one (gemm.wgsl.ts; TM×TN outputs per invocation, no
+ * subgroups), the subgroup-broadcast one (gemm-subgroup.wgsl.ts), 2–3.5× faster on
+ * lavapipe (docs/BENCHMARKS.md), and the GPU-shaped tiled one (gemm-tiled.wgsl.ts: tiles in
+ * workgroup memory, no subgroups). The default variant, 'auto', follows the context's
+ * kernel path (ctx.kernelPath, chosen per adapter: kernel-path.ts): 'tiled' takes the tiled
+ * kernel with a tile picked per shape; 'software' takes the subgroup kernel when the adapter
+ * has subgroups of ≥ 8 lanes, with its tile and lane direction picked per shape by a cost
+ * model, and the blocked 4×4 kernel otherwise. Every variant is selectable, per call (gemm's
+ * last argument), so benchmarks compare them on the same shapes.
  */
-import { type GpuContext, GpuError, grid2d } from '../context.js';
+import { type GpuContext, GpuError, MAX_WORKGROUPS_PER_DIM, grid2d } from '../context.js';
 import { type ActivationOption, activationId } from '../elementwise/pointwise.js';
 import { f32Bytes, launch } from '../spec.js';
 import { gemmKernel } from './gemm.wgsl.js';
 import { type SubgroupGemmShape, subgroupGemmKernel } from './gemm-subgroup.wgsl.js';
+import { tiledGemmKernel } from './gemm-tiled.wgsl.js';
+import { TILES, type TileShape, chooseTile } from '../tiled/tiles.js';
 
 export interface GemmOptions {
   M: number;
@@ -57,12 +62,18 @@ export interface SubgroupGemmVariant {
   WG: number;
 }
 
-/** Subgroup kernel where the adapter supports it, else blocked 4×4; shape-dependent tiles. */
+/** The workgroup-memory tiled kernel (gemm-tiled.wgsl.ts); no tile = chosen by shape. */
+export interface TiledGemmVariant {
+  kind: 'tiled';
+  tile?: TileShape;
+}
+
+/** By the context's kernel path: tiled, or subgroup where supported else blocked 4×4; shape-dependent tiles. */
 export interface AutoGemmVariant {
   kind: 'auto';
 }
 
-export type GemmVariant = BlockedGemmVariant | SubgroupGemmVariant | AutoGemmVariant;
+export type GemmVariant = BlockedGemmVariant | SubgroupGemmVariant | TiledGemmVariant | AutoGemmVariant;
 
 /**
  * Named variants, kept selectable so a speed-up is measured, not claimed
@@ -83,6 +94,11 @@ export const GEMM_VARIANTS = {
   sg32: { kind: 'subgroup', R: 4, lanes: 'n', WG: 8 },
   /** Subgroup broadcast with lanes along M (private A, shared B). */
   sg16m: { kind: 'subgroup', R: 2, lanes: 'm', WG: 8 },
+  /** Workgroup-memory tiles, tile by shape (the GPU path). */
+  tiled: { kind: 'tiled' },
+  /** … with a fixed tile. */
+  tiled64: { kind: 'tiled', tile: TILES.t64x64 },
+  tiled32: { kind: 'tiled', tile: TILES.t32x32 },
   auto: { kind: 'auto' },
 } as const satisfies Record<string, GemmVariant>;
 export type GemmVariantName = keyof typeof GEMM_VARIANTS;
@@ -126,7 +142,22 @@ export function gemm(ctx: GpuContext, a: GPUBuffer, b: GPUBuffer, c: GPUBuffer, 
       c: f32Bytes((batch - 1) * strideC + M * N),
     },
   };
-  const v = resolveVariant(ctx, variant, o, s);
+  const v = resolveGemmVariant(ctx, variant, o, s);
+  if (v.kind === 'tiled') {
+    const tile = v.tile ?? chooseTile(M, N, batch);
+    const tilesX = Math.ceil(N / tile.BN);
+    const tilesY = Math.ceil(M / tile.BM);
+    if (tilesX > MAX_WORKGROUPS_PER_DIM || tilesY > MAX_WORKGROUPS_PER_DIM) {
+      throw new GpuError(`${label}: ${tilesY}×${tilesX} tiles of ${tile.BM}×${tile.BN} exceed ${MAX_WORKGROUPS_PER_DIM} workgroups per dimension`);
+    }
+    const { vecA, vecB } = vecFlags(o, s);
+    launch(ctx, tiledGemmKernel({ tile, transA: !!o.transA, transB: !!o.transB, vecA, vecB }), {
+      ...bind,
+      constants: flags,
+      workgroups: [tilesX, tilesY, batch],
+    });
+    return;
+  }
   if (v.kind === 'subgroup') {
     const { vecA, vecB } = vecFlags(o, s);
     const shape: SubgroupGemmShape = { R: v.R, lanes: v.lanes, transA: !!o.transA, transB: !!o.transB, vecA, vecB };
@@ -149,7 +180,7 @@ export function gemm(ctx: GpuContext, a: GPUBuffer, b: GPUBuffer, c: GPUBuffer, 
   });
 }
 
-interface Sizes {
+export interface Sizes {
   M: number;
   N: number;
   K: number;
@@ -161,8 +192,11 @@ interface Sizes {
 
 type ResolvedSubgroup = { kind: 'subgroup'; R: number; lanes: 'n' | 'm'; WG: number };
 
-function resolveVariant(ctx: GpuContext, v: GemmVariant, o: GemmOptions, s: Sizes): BlockedGemmVariant | ResolvedSubgroup {
+/** The kernel a variant resolves to on this context for this shape (exported for tests). */
+export function resolveGemmVariant(ctx: GpuContext, v: GemmVariant, o: GemmOptions, s: Sizes): BlockedGemmVariant | ResolvedSubgroup | TiledGemmVariant {
   if (v.kind === 'blocked' || v.kind === undefined) return v as BlockedGemmVariant;
+  if (v.kind === 'tiled') return v;
+  if (v.kind === 'auto' && ctx.kernelPath === 'tiled') return GEMM_VARIANTS.tiled;
   const sg = hasSubgroupGemm(ctx);
   if (v.kind === 'subgroup' && !sg) {
     throw new GpuError(`gemm: the subgroup kernel needs the 'subgroups' feature with ≥ 8 lanes, which this adapter lacks`);
