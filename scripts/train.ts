@@ -158,7 +158,7 @@ async function main(): Promise<number> {
       result = await fit(trainer, data.train, data.validation, {
         epochs: o.epochs,
         stepsPerEpoch,
-        validationSteps: o.validationSteps,
+        validationSteps: o.validationSteps || undefined, // 0 = all
         seed: o.seed,
         checkpointEvery,
         callbacks: [

@@ -26,6 +26,10 @@ function posInt(name: string) {
     return n;
   };
 }
+/** A number of batches, or 'all' (one pass over the data), kept as 0. */
+function stepsOrAll(name: string) {
+  return (v: string): number => (v.trim().toLowerCase() === 'all' ? 0 : posInt(name)(v));
+}
 function int(name: string) {
   return (v: string): number => {
     const n = Number(v);
@@ -48,8 +52,8 @@ export function trainCommand(): Command {
     .option('--width <mult>', `width multiplier for every layer, 1 = the variant's widths (${recipeDefaults('width')})`, num('width'))
     .option('--batch-size <n>', `batch size (${recipeDefaults('batchSize')})`, posInt('batch-size'))
     .option('--epochs <n>', `epochs (${recipeDefaults('epochs')})`, posInt('epochs'))
-    .option('--steps-per-epoch <n>', `batches per epoch; all = one pass over the training data (${recipeDefaults('stepsPerEpoch')})`, posInt('steps-per-epoch'))
-    .option('--validation-steps <n>', `validation batches per epoch, the next ones of a shuffled endless stream as in Keras; all = the whole validation set (${recipeDefaults('validationSteps')})`, posInt('validation-steps'))
+    .option('--steps-per-epoch <n>', `batches per epoch; all = one pass over the training data (${recipeDefaults('stepsPerEpoch')})`, stepsOrAll('steps-per-epoch'))
+    .option('--validation-steps <n>', `validation batches per epoch, the next ones of a shuffled endless stream as in Keras; all = the whole validation set (${recipeDefaults('validationSteps')})`, stepsOrAll('validation-steps'))
     .option('--validation-augment', `validate on augmented images, as the tutorial's validation generator does (${recipeDefaults('validationAugment')})`)
     .option('--no-validation-augment', 'validate on un-augmented images')
     .option('--no-validation-shuffle', 'validate on the validation images in folder order (default: shuffled, seeded, as Keras)')

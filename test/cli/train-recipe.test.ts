@@ -63,6 +63,19 @@ describe('train records its recipe', () => {
     // Folders are recorded relative to where train ran, never as absolute paths.
     for (const v of Object.values(m.training)) if (typeof v === 'string') expect(v.startsWith('/'), v).toBe(false);
   });
+
+  it("'all' overrides the recipe's step counts with one pass over each set (recorded as 0)", async () => {
+    const out = mkdtempSync(join(tmpdir(), 'recipe-all-'));
+    const r = await npmRun('train', ['--data', data, ...SMALL, '--epochs', '1', '--steps-per-epoch', 'all', '--validation-steps', 'all', '--out', out]).done;
+    expect(r.code, r.out).toBe(0);
+    // 400 training images in batches of 4; all 100 validation images (a 50-batch window of 4 would see 200).
+    expect(r.out).toMatch(/Training on 400 images .*validating on 100; 100 steps of 4 per epoch, 1 epochs/);
+    const m = manifest(join(out, 'model'));
+    expect(m.training).toMatchObject({ recipe: 'tutorial', stepsPerEpoch: 0, validationSteps: 0 });
+    const bad = await npmRun('train', ['--data', data, ...SMALL, '--steps-per-epoch', 'some', '--out', out]).done;
+    expect(bad.code).toBe(1);
+    expect(bad.out).toMatch(/error: --steps-per-epoch: 'some' is not a non-negative integer/);
+  });
 });
 
 describe('a schedule, label smoothing and mixup', () => {
