@@ -48,7 +48,7 @@ export function confusionLayout(o: ConfusionPlotOptions): ConfusionLayout {
   const titleH = 16 + lineH + (o.subtitle ? lineH + 4 : 0) + 16;
   const left = 16 + lineH + 12 + Math.max(...names) + 12; // axis label, gap, class names, gap
   const gridW = cell * C;
-  const width = Math.max(left + gridW + 24, measure(o.title ?? 'Confusion matrix', scale) + 32);
+  const width = Math.max(left + gridW + 24, measure(o.title ?? 'Confusion matrix', scale) + 32, o.subtitle ? measure(o.subtitle, scale) + 32 : 0);
   const height = titleH + gridW + 12 + lineH + 12 + lineH + 16; // names, gap, axis label
   return { width, height, left, top: titleH, cell };
 }

@@ -68,6 +68,25 @@ describe('renderConfusionMatrix', () => {
     }
   });
 
+  it('widens the image for a subtitle longer than the grid, so no text is cut at the edges', () => {
+    const two = { confusion: [[397, 103], [117, 383]], classNames: ['cats', 'dogs'], subtitle: 'accuracy 0.7800 (1000 images)' };
+    const lay = confusionLayout(two);
+    const png = decode(renderConfusionMatrix(two));
+    expect(png.width).toBe(lay.width);
+    // The title rows: ink somewhere, but none in the 4-pixel margins at both edges.
+    let inner = 0;
+    let edge = 0;
+    for (let y = 0; y < lay.top; y++) {
+      for (let x = 0; x < png.width; x++) {
+        if (luminance(png.at(x, y)) > 128) continue;
+        if (x < 4 || x >= png.width - 4) edge++;
+        else inner++;
+      }
+    }
+    expect(inner).toBeGreaterThan(100);
+    expect(edge).toBe(0);
+  });
+
   it('refuses a matrix whose size does not match the class names', () => {
     expect(() => renderConfusionMatrix({ confusion: [[1, 2]], classNames: ['a'] })).toThrow(/1×1 matrix/);
   });
