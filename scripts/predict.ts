@@ -16,7 +16,7 @@ async function main(): Promise<number> {
   const cmd = new Command('predict')
     .version(packageVersion())
     .description('Classify images with a model saved by npm run train.')
-    .option('--model <dir>', `model folder (e.g. runs/latest/best); default: the shipped ${relative(process.cwd(), defaultModelDir()) || defaultModelDir()}`)
+    .option('--model <dir>', `model folder (e.g. runs/latest/best); default: the shipped model (models/cats-dogs-best, else models/cats-dogs-tutorial; now ${relative(process.cwd(), defaultModelDir()) || defaultModelDir()})`)
     .option('--ten-crop', "average the predictions of 10 crops (corners, centre and mirrors); default: as the model's model.json says")
     .option('--no-ten-crop', 'one centred view, even for a model meant for ten crops')
     .option('--json', 'print one JSON object per image', false)

@@ -12,6 +12,8 @@ export function shippedModel(): string {
   if (!existsSync(join(dir, 'model.json'))) {
     throw new UserError(`no --model given, and the shipped model ${relative(process.cwd(), dir) || dir} is not there; pass --model DIR (e.g. runs/latest/best)`);
   }
+  // Say which one: the default changes when models/cats-dogs-best ships (stderr, so --json stays clean).
+  console.error(`model: ${relative(process.cwd(), dir) || dir} (the shipped default; --model DIR for another)`);
   return dir;
 }
 

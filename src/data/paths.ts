@@ -2,6 +2,7 @@
  * Where the project's data lives. Paths are resolved from this file's location, not the
  * working directory, so scripts and tests work from anywhere.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -21,7 +22,15 @@ export function syntheticDir(): string {
   return path.resolve(projectRoot, 'datasets', 'synthetic');
 }
 
-/** The model the project ships and uses when a command is given no --model (models/README.md). */
+/** The models the project ships (models/README.md), the one to use by default first. */
+export const SHIPPED_MODELS = ['cats-dogs-best', 'cats-dogs-tutorial'] as const;
+
+/**
+ * The model predict and the page use when given no --model: the first shipped model that is
+ * there (models/cats-dogs-best; the tutorial's model until the best one ships), else the
+ * best one's folder, for the error message.
+ */
 export function defaultModelDir(): string {
-  return path.resolve(projectRoot, 'models', 'cats-dogs-best');
+  const dirs = SHIPPED_MODELS.map((n) => path.resolve(projectRoot, 'models', n));
+  return dirs.find((d) => fs.existsSync(path.join(d, 'model.json'))) ?? dirs[0]!;
 }

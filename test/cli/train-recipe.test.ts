@@ -122,18 +122,18 @@ describe('a schedule, label smoothing and mixup', () => {
 });
 
 describe('predict without --model', () => {
-  it('uses the shipped model, or says it is not there', async () => {
+  it('uses the first shipped model there is (models/cats-dogs-best, else the tutorial one), and says which', async () => {
     const png = new PNG({ width: 40, height: 40 });
     png.data.fill(200);
     const photo = join(mkdtempSync(join(tmpdir(), 'nomodel-')), 'p.png');
     writeFileSync(photo, PNG.sync.write(png));
+    const shipped = ['cats-dogs-best', 'cats-dogs-tutorial'].find((n) => existsSync(join(root, 'models', n, 'model.json')));
+    // The repository ships the tutorial's model at least (models/README.md).
+    expect(shipped).toBeDefined();
+    expect(defaultModelDir()).toBe(join(root, 'models', shipped!));
     const r = await npmRun('predict', [photo]).done;
-    if (existsSync(join(defaultModelDir(), 'model.json'))) {
-      expect(r.code, r.out).toBe(0);
-      expect(r.out).toMatch(/p\.png: (cats|dogs) \(\d+\.\d%\)/);
-    } else {
-      expect(r.code).toBe(1);
-      expect(r.out).toMatch(/error: no --model given, and the shipped model models\/cats-dogs-best is not there/);
-    }
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toContain(`model: models/${shipped} (the shipped default`);
+    expect(r.out).toMatch(/p\.png: (cats|dogs) \(\d+\.\d%\)/);
   });
 });

@@ -249,6 +249,13 @@ describe('web page (headless Chromium, WebGPU)', () => {
     await page.close();
   });
 
+  it('opened bare (no ?model=), loads the model the server serves at /model/, as npm run web serves the shipped one', async () => {
+    const page = await openPage('');
+    await waitModel(page);
+    expect(await page.textContent('#model-status')).toContain('/model/');
+    await page.close();
+  });
+
   it('loads a model from the file picker (its two files) and classifies a dropped photo', async () => {
     const page = await openPage();
     await page.setInputFiles('#model-files', [join(modelDir, 'model.json'), join(modelDir, 'model.safetensors')]);
