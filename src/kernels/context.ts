@@ -82,6 +82,11 @@ export class GpuContext {
   /** Submit after every dispatch so an error names exactly one op (slow; for debugging). */
   debug = false;
   /**
+   * How the trainer waits for a step's readback. The platform may replace it: Node on Linux
+   * lowers the main thread's priority meanwhile (src/platform/quiet-wait.ts).
+   */
+  hostWait: <T>(wait: () => Promise<T>) => Promise<T> = (wait) => wait();
+  /**
    * Which GEMM and convolution kernels run: 'software' (shaped for lavapipe) or 'tiled'
    * (workgroup-memory tiles, for real GPUs). Chosen per adapter at acquisition
    * (kernel-path.ts); writable so a test or benchmark can run either on one device.

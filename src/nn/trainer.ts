@@ -85,7 +85,7 @@ export class Trainer {
       this.ctx.flush(); // the step runs on the GPU while the host sleeps
       await new Promise((r) => setTimeout(r, idleMs));
     }
-    await this.metrics.toArray(this.metricsHost);
+    await this.ctx.hostWait(() => this.metrics.toArray(this.metricsHost));
     const elapsedMs = performance.now() - started;
     this.wait.record(kind, { elapsedMs, recordMs, idleMs, compiled: this.ctx.stats.pipelinesCreated !== pipelinesBefore });
     return { loss: this.metricsHost[0]!, correct: this.metricsHost[1]!, batchSize };
@@ -149,7 +149,7 @@ export class Trainer {
       }),
     );
     const t = out as unknown as Tensor;
-    const host = await t.toArray();
+    const host = await this.ctx.hostWait(() => t.toArray());
     t.dispose();
     return host;
   }

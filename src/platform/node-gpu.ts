@@ -8,8 +8,9 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { GpuContext, GpuError } from '../kernels/context.js';
 import { acquireContext, NO_ADAPTER_HELP } from '../kernels/acquire.js';
-import { type KernelPathOption, type LimitsOption, parseKernelPath, parseLimits } from '../kernels/kernel-path.js';
+import { type KernelPathOption, type LimitsOption, isSoftwareAdapter, parseKernelPath, parseLimits } from '../kernels/kernel-path.js';
 import { DAWN_LIMIT_NOTICES, prepareStderrFilter, withStderrFiltered } from './native-stderr.js';
+import { quietHostWait } from './quiet-wait.js';
 
 // Keep the object create() returns referenced for the whole process: if the garbage
 // collector takes it, Dawn later crashes at random (a known dawn.node behaviour).
@@ -84,7 +85,11 @@ export async function createNodeContext(opts: NodeContextOptions = {}): Promise<
     },
   } as unknown as GPU;
   try {
-    return await acquireContext(quiet, { powerPreference: opts.powerPreference, kernels, limits });
+    const ctx = await acquireContext(quiet, { powerPreference: opts.powerPreference, kernels, limits });
+    // On a software GPU the main thread's polling competes with the GPU's own threads.
+    const wait = isSoftwareAdapter({ name: ctx.info.adapter }) ? quietHostWait() : null;
+    if (wait) ctx.hostWait = wait;
+    return ctx;
   } catch (e) {
     if (e instanceof GpuError && e.message.includes(NO_ADAPTER_HELP.slice(0, 20))) {
       throw new GpuUnavailableError(e.message);
