@@ -67,7 +67,8 @@ describe('npm run web without --model', () => {
     const build = mkdtempSync(join(tmpdir(), 'web-default-'));
     const job = npmRun('web', ['--port', '0', '--build-dir', build]);
     try {
-      await job.waitFor(/serving the page at (http:\/\/\S+)/);
+      // Two lines: the URL, then which model it serves (wait for both; they may arrive apart).
+      await job.waitFor(/serving the page at http:\/\/\S+[\s\S]*\(model \S+ served at/);
       const url = /serving the page at (http:\/\/[^/\s]+\/)/.exec(job.output())![1]!;
       const shipped = defaultModelDir().split('/').at(-1);
       expect(job.output()).toContain(`(model models/${shipped} served at ${url}model/`);
