@@ -39,7 +39,8 @@ export class TorchPeer {
     const first = await new Promise<string>((resolve, reject) => {
       lines.once('line', resolve);
       child.once('error', (e) => reject(new Error(`${TORCH_HELP} (${e.message})`)));
-      child.once('exit', (code) =>
+      // 'close', not 'exit': only then has all of its stderr arrived (the error text is the clue).
+      child.once('close', (code) =>
         reject(new Error(/No module named .?torch/.test(stderr) ? TORCH_HELP : `the PyTorch peer exited with ${code}: ${stderr.trim().split('\n').at(-1)}`)),
       );
     });
