@@ -6,12 +6,12 @@
  * the implicit GEMMs, so both paths share one set of geometry rules and tests.
  */
 import { type GpuContext, GpuError, MAX_WORKGROUPS_PER_DIM, grid2d } from '../context.js';
-import { sumLeading } from '../reduce/reduce.js';
 import { f32Bytes, launch } from '../spec.js';
 import { chooseTile } from '../tiled/tiles.js';
 import type { GemmLaunch } from './conv2d.js';
 import { convTiledGemmKernel, convTiledWgradKernel } from './conv2d-tiled.wgsl.js';
 import type { Conv2dGeometry } from './geometry.js';
+import { launchWgradSplit } from './conv2d-wgrad-split.js';
 import { convTuning } from './tuning.js';
 
 function checkGrid(label: string, x: number, y: number, z: number): void {
@@ -67,22 +67,9 @@ export function tiledConvWgrad(ctx: GpuContext, g: Conv2dGeometry, xp: GPUBuffer
   const CHUNK = Math.ceil(Math.ceil(M / S) / tile.BK) * tile.BK;
   S = Math.ceil(M / CHUNK);
   checkGrid(label, rowTiles, S, g.groups * NCB);
-  const part = S > 1 ? ctx.newStorage(S * L * 4, 'conv2d-dw-partial') : dw;
   // vec4: 4 consecutive rows k are 4 channels of one tap; 4 columns are 4 output channels.
   const vecA = g.Cg % 4 === 0 && g.Cin % 4 === 0;
   const vecB = g.Coutg % 4 === 0 && g.Cout % 4 === 0;
-  launch(ctx, convTiledWgradKernel({ tile, vecA, vecB }), {
-    label,
-    uniforms: {
-      M, OH: g.OH, OW: g.OW, Kg, inH: g.Hp, inW: g.Wp, CIN: g.Cin, Cg: g.Cg, SU: g.sh, SV: g.sw, KW: g.KW,
-      NCOLS: g.Coutg, COUT: g.Cout, NCB, CHUNK, LANES: 0,
-    },
-    buffers: { x: xp, gy, part },
-    need: { x: f32Bytes(g.N * g.Hp * g.Wp * g.Cin), gy: f32Bytes(M * g.Cout), part: f32Bytes(S * L) },
-    workgroups: [rowTiles, S, g.groups * NCB],
-  });
-  if (S > 1) {
-    sumLeading(ctx, part, dw, S, L, `${label} sum of ${S} partials`);
-    ctx.releaseLater(part);
-  }
+  const kernel = convTiledWgradKernel({ tile, vecA, vecB });
+  launchWgradSplit(ctx, kernel, g, xp, gy, dw, { label, M, Kg, NCB, S, CHUNK, lanes: 0, workgroups: [rowTiles, S, g.groups * NCB] });
 }

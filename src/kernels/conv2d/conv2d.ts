@@ -42,12 +42,12 @@
  */
 import { type GpuContext, GpuError, grid2d } from '../context.js';
 import { activationId } from '../elementwise/pointwise.js';
-import { sumLeading } from '../reduce/reduce.js';
 import { f32Bytes, launch } from '../spec.js';
 import { FLIP_WEIGHTS, PAD } from './conv2d-aux.wgsl.js';
 import { convGemmKernel, convRowKernel } from './conv2d-gemm.wgsl.js';
 import { convWgradKernel, convWgradRowKernel } from './conv2d-wgrad.wgsl.js';
 import { launchTiledConvGemm, tiledConvWgrad } from './conv2d-tiled.js';
+import { launchWgradSplit } from './conv2d-wgrad-split.js';
 import { type Conv2dGeometry, describeGeometry } from './geometry.js';
 import { type ConvTuning, type RowKernelShape, convTuning } from './tuning.js';
 
@@ -301,21 +301,6 @@ export function conv2dBackwardWeights(ctx: GpuContext, g: Conv2dGeometry, xp: GP
   const CHUNK = Math.ceil(M / S);
   S = Math.ceil(M / CHUNK);
   if (S > 65535) throw new GpuError(`${label}: ${S} reduction chunks exceed the dispatch limit`);
-  const L = Kg * g.Cout;
-  const part = S > 1 ? ctx.newStorage(S * L * 4, 'conv2d-dw-partial') : dw;
-  launch(ctx, row ? convWgradRowKernel(g.KW, g.sw, CB as 1 | 4, TN, sgc) : convWgradKernel(cfg.wgradRows, TN, sgc), {
-    label,
-    constants: { WG: WGW },
-    uniforms: {
-      M, OH: g.OH, OW: g.OW, Kg, inH: g.Hp, inW: g.Wp, CIN: g.Cin, Cg: g.Cg, SU: g.sh, SV: g.sw, KW: g.KW,
-      NCOLS: g.Coutg, COUT: g.Cout, NCB, CHUNK, LANES: lanes,
-    },
-    buffers: { x: xp, gy, part },
-    need: { x: f32Bytes(g.N * g.Hp * g.Wp * g.Cin), gy: f32Bytes(M * g.Cout), part: f32Bytes(S * L) },
-    workgroups: [kBlocks, S, g.groups * NCB],
-  });
-  if (S > 1) {
-    sumLeading(ctx, part, dw, S, L, `${label} sum of ${S} partials`);
-    ctx.releaseLater(part);
-  }
+  const kernel = row ? convWgradRowKernel(g.KW, g.sw, CB as 1 | 4, TN, sgc) : convWgradKernel(cfg.wgradRows, TN, sgc);
+  launchWgradSplit(ctx, kernel, g, xp, gy, dw, { label, M, Kg, NCB, S, CHUNK, lanes, constants: { WG: WGW }, workgroups: [kBlocks, S, g.groups * NCB] });
 }
