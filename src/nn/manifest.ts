@@ -5,6 +5,7 @@
  */
 import type { ModelOptions } from './models.js';
 import type { ModelConfig } from './sequential.js';
+import type { BatchNormUpdate } from './update-bn.js';
 
 export const FORMAT = 'alexnet-webgpu/1';
 
@@ -42,6 +43,8 @@ export interface ModelManifest {
   training?: Record<string, unknown>;
   /** How the model is meant to be evaluated; predict, evaluate and the page use it by default. */
   evaluation?: { tenCrop: boolean };
+  /** Set when the batch-norm moving statistics were re-estimated after training (npm run update-bn). */
+  batchNormUpdate?: BatchNormUpdate;
   /** Global step at which these weights were saved. */
   step: number;
   savedAt: string;

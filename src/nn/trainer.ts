@@ -137,6 +137,21 @@ export class Trainer {
     return this.readMetrics('eval', batchSize, started, pipelines);
   }
 
+  /**
+   * A forward pass in training mode whose only lasting effect is on batch norm's moving
+   * statistics, updated with this momentum (Keras convention); no gradient, no optimizer step.
+   */
+  async batchNormStatisticsStep(x: Float32Array, batchSize: number, momentum: number): Promise<void> {
+    const [h, w, c] = this.model.inputShape as [number, number, number];
+    noGrad(() =>
+      tidy(() => {
+        const X = Tensor.fromArray(this.ctx, x, [batchSize, h, w, c]);
+        this.model.forward(X, { training: true, stepSeed: 1, batchNormMomentum: momentum });
+      }),
+    );
+    await this.ctx.hostWait(() => this.ctx.sync());
+  }
+
   /** Logits of a batch in inference mode, read back to the host. */
   async logits(x: Float32Array, batchSize: number): Promise<Float32Array> {
     const [h, w, c] = this.model.inputShape as [number, number, number];

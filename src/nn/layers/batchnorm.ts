@@ -44,10 +44,16 @@ export class BatchNorm extends Layer {
     this.built = true;
   }
 
+  /** Moving mean 0, variance 1, as built (before re-estimating them: src/nn/update-bn.ts). */
+  resetMovingStatistics(): void {
+    this.movingMean.write(new Float32Array(this.movingMean.size));
+    this.movingVar.write(new Float32Array(this.movingVar.size).fill(1));
+  }
+
   forward(x: Tensor, fc: ForwardContext): Tensor {
     return batchNorm(x, this.gamma, this.beta, this.movingMean, this.movingVar, {
       training: fc.training,
-      momentum: this.opts.momentum ?? 0.99,
+      momentum: fc.batchNormMomentum ?? this.opts.momentum ?? 0.99,
       epsilon: this.opts.epsilon ?? 1e-3,
       convention: 'keras',
     });

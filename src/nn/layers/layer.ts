@@ -19,6 +19,12 @@ export interface ForwardContext {
   training: boolean;
   /** Seed of this step (dropout masks derive from it and the layer's index). */
   stepSeed: number;
+  /**
+   * Overrides every batch-norm layer's momentum for this pass (training mode only): updating
+   * the moving statistics with momentum k/(k+1) on the k-th batch makes them the plain average
+   * of the batches' statistics (src/nn/update-bn.ts).
+   */
+  batchNormMomentum?: number;
 }
 
 export interface LayerConfig {
