@@ -91,6 +91,7 @@ async function main(): Promise<number> {
     followLinks: o.followLinks,
     labelSmoothing: o.labelSmoothing,
     mixup: o.mixup,
+    batchNormImages: o.updateBn > 0,
     log: (m: string) => console.log(m),
   });
 
@@ -161,6 +162,7 @@ async function main(): Promise<number> {
         validationSteps: o.validationSteps || undefined, // 0 = all
         seed: o.seed,
         checkpointEvery,
+        batchNormUpdate: data.batchNorm ? { data: data.batchNorm, batches: Math.floor(o.updateBn / o.batchSize) } : undefined,
         callbacks: [
           ...(o.reduceLr
             ? [
@@ -204,6 +206,7 @@ async function main(): Promise<number> {
           },
           onBatchEnd: (p) =>
             bar?.update(p.step, `loss: ${p.loss.toFixed(4)} - accuracy: ${p.accuracy.toFixed(4)} - ${p.imagesPerSecond.toFixed(1)} img/s`),
+          onBatchNormUpdateBegin: () => bar?.update(stepsPerEpoch, 'updating batch-norm statistics...'),
           onValidationBegin: () => bar?.update(stepsPerEpoch, 'validating...'),
           onEpochEnd: (_e, _logs, summary) => {
             csvLog?.onEpochEnd(_e, _logs);

@@ -112,12 +112,11 @@ async function main(): Promise<number> {
   await updateBatchNorm(
     trainer,
     batches,
-    batchSize,
     () => {
       const views = Array.from({ length: batchSize }, view);
       const x = new Float32Array(batchSize * views[0]!.length);
       views.forEach((v, i) => x.set(v, i * v.length));
-      return x;
+      return { x, batchSize };
     },
     (done) => bar.update(done, `${done * batchSize} images`),
   );

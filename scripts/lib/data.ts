@@ -36,6 +36,8 @@ export interface TrainingDataOptions {
   validationAugment?: boolean;
   /** Enter symbolic links to folders inside class folders (Keras's follow_links). */
   followLinks?: boolean;
+  /** Also open the training images un-augmented, shuffled, for re-estimating batch norm's statistics. */
+  batchNormImages?: boolean;
   /** Label smoothing ε of the training targets (0 = off). */
   labelSmoothing?: number;
   /** Mixup α of the training batches (0 = off). */
@@ -55,6 +57,8 @@ export interface TrainingData {
   trainBatchesPerEpoch: number;
   train: BatchStream;
   validation: BatchSet | null;
+  /** The training images as validation sees them (no augmentation), when batchNormImages asked. */
+  batchNorm: BatchSet | null;
   trainLoader: BatchLoader;
   close(): Promise<void>;
 }
@@ -140,6 +144,23 @@ export async function openTrainingData(o: TrainingDataOptions): Promise<Training
     } else {
       o.log(`warning: ${valDir} not found; training without validation`);
     }
+    // As the validation images are seen, so the statistics match what inference gets.
+    const bn = o.batchNormImages
+      ? await flowFromDirectory(trainDir, {
+          targetSize: cacheSize,
+          interpolation: o.resize,
+          classMode,
+          classes: train.classNames,
+          batchSize: o.batchSize,
+          shuffle: true,
+          seed: hashSeed(o.seed, 0xb4),
+          augment: { rescale: o.augment.rescale, ...(crop ? { centerCrop: crop } : {}) },
+          pool,
+          followLinks: o.followLinks,
+          onWarning: () => {}, // the training loader has said it
+          stream: true,
+        })
+      : null;
     const nb = train.numBatchesPerEpoch;
     const trainLoader = train;
     const valLoader = val;
@@ -152,9 +173,11 @@ export async function openTrainingData(o: TrainingDataOptions): Promise<Training
       trainBatchesPerEpoch: nb,
       train: stream,
       validation,
+      batchNorm: bn ? validationSet(bn) : null,
       trainLoader: train,
       async close() {
         await trainLoader.close();
+        await bn?.close();
         await valLoader?.close();
         await pool.close();
       },

@@ -8,6 +8,7 @@ import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { UserError } from '../../src/platform/node-gpu.js';
 import { buildModel, MODEL_VARIANTS, type ModelVariant } from '../../src/nn/models.js';
+import { batchNormLayerCount } from '../../src/nn/update-bn.js';
 import { OPTIMIZERS } from './optimizer.js';
 import { packageVersion } from './version.js';
 import { RECIPES, RECIPE_NAMES, recipeDefaults, type RecipeName, type RecipeSettings } from './recipes.js';
@@ -75,6 +76,7 @@ export function trainCommand(): Command {
     .option('--no-augment', 'turn every augmentation off (rescale and resize only)')
     .option('--crop-from <px>', "AlexNet paper's recipe: resize to this size and take random --image-size crops (0 = off)", int('crop-from'), 0)
     .option('--ten-crop-eval', "record in model.json that the model is meant to be evaluated on ten crops (the paper's test-time averaging): predict, evaluate and the page then average ten crops by default", false)
+    .option('--update-bn <images>', "at each epoch end, re-estimate batch norm's moving statistics over this many un-augmented training images before validating and saving (precise BN, as npm run update-bn; 0 = off)", int('update-bn'), 0)
     .option('--pca-noise <sigma>', "AlexNet paper's PCA colour noise σ (0 = off; the paper uses 0.1)", num('pca-noise'), 0)
     .option('--reduce-lr-monitor <metric>', 'ReduceLROnPlateau monitor', 'val_accuracy')
     .option('--reduce-lr-factor <f>', 'ReduceLROnPlateau factor', num('reduce-lr-factor'), 0.5)
@@ -179,10 +181,16 @@ export function checkOptions(o: Opts): void {
   if (o.cropFrom && o.cropFrom < o.imageSize) {
     throw new UserError(`--crop-from ${o.cropFrom} is smaller than --image-size ${o.imageSize}: crops are taken from the larger image`);
   }
+  let shape;
   try {
-    buildModel({ variant: o.model as ModelVariant, imageSize: o.imageSize, width: o.width, classes: 2 }).computeShapes();
+    shape = buildModel({ variant: o.model as ModelVariant, imageSize: o.imageSize, width: o.width, classes: 2 });
+    shape.computeShapes();
   } catch (e) {
     throw new UserError(`--image-size ${o.imageSize}: ${(e as Error).message}`);
+  }
+  if (o.updateBn > 0 && batchNormLayerCount(shape) === 0) throw new UserError(`--update-bn: the ${o.model} model has no batch normalisation layers`);
+  if (o.updateBn > 0 && o.updateBn < 2 * o.batchSize) {
+    throw new UserError(`--update-bn ${o.updateBn}: give at least two batches' worth of images (${2 * o.batchSize} at --batch-size ${o.batchSize}), e.g. 800`);
   }
 }
 

@@ -13,6 +13,7 @@ import type { Callback, CallbackContext, Logs } from './callbacks.js';
 import { Tensor } from '../autograd/tensor.js';
 import { mixSeed } from './random.js';
 import type { StepResult, Trainer } from './trainer.js';
+import { updateBatchNorm } from './update-bn.js';
 
 export interface Batch {
   x: Float32Array;
@@ -88,6 +89,8 @@ export interface FitHooks {
   onEpochBegin?(epoch: number, epochs: number): void;
   onBatchEnd?(p: ProgressInfo): void;
   onValidationBegin?(steps: number): void;
+  /** Before the epoch-end re-estimate of batch norm's statistics (FitOptions.batchNormUpdate). */
+  onBatchNormUpdateBegin?(batches: number): void;
   onEpochEnd?(epoch: number, logs: Logs, summary: string): void;
   log?(msg: string): void;
   /**
@@ -119,6 +122,13 @@ export interface FitOptions {
    * and/or every `seconds` of training, besides the one at each epoch end.
    */
   checkpointEvery?: { steps?: number; seconds?: number };
+  /**
+   * At each epoch end, before validation: re-estimate batch norm's moving statistics over
+   * `batches` batches of `data` (un-augmented training images; src/nn/update-bn.ts says why).
+   * Epoch e uses batches e·N … e·N+N−1 of its endless sequence. Training itself is unchanged
+   * (training mode normalises with batch statistics), so are resumed runs.
+   */
+  batchNormUpdate?: { data: BatchSet; batches: number };
 }
 
 export class NonFiniteLossError extends Error {
@@ -292,6 +302,11 @@ export async function fit(trainer: Trainer, train: BatchStream, validation: Batc
     if (interrupted) break;
 
     const logs: Logs = { loss: pos.lossSum / pos.seen, accuracy: pos.correct / pos.seen };
+    if (o.batchNormUpdate) {
+      const { data, batches } = o.batchNormUpdate;
+      hooks.onBatchNormUpdateBegin?.(batches);
+      await updateBatchNorm(trainer, batches, (k) => data.batch(epoch * batches + k));
+    }
     if (validation) {
       const steps = Math.min(o.validationSteps ?? validation.batches(), validation.batches());
       hooks.onValidationBegin?.(steps);

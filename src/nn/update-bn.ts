@@ -30,28 +30,40 @@ export function batchNormLayerCount(model: Sequential): number {
   return batchNormLayers(model).length;
 }
 
+/** One batch of inputs, NHWC floats. */
+export interface InputBatch {
+  x: Float32Array;
+  batchSize: number;
+}
+
 /**
- * Replaces every batch-norm layer's moving mean and variance with the average over
- * `batches` batches of `batchSize` inputs; `batch(k)` gives the k-th as NHWC floats.
+ * Replaces every batch-norm layer's moving mean and variance with the average over `batches`
+ * batches (each weighing the same; one of a single image is left out); `batch(k)` gives the k-th.
  */
 export async function updateBatchNorm(
   trainer: Trainer,
   batches: number,
-  batchSize: number,
-  batch: (k: number) => Float32Array | Promise<Float32Array>,
+  batch: (k: number) => InputBatch | Promise<InputBatch>,
   onBatch?: (done: number) => void,
 ): Promise<void> {
   const layers = batchNormLayers(trainer.model);
   if (layers.length === 0) throw new Error('the model has no batch normalisation layers to update');
   if (!(Number.isInteger(batches) && batches >= 1)) throw new Error(`updateBatchNorm: batches must be a positive integer, got ${batches}`);
-  if (!(Number.isInteger(batchSize) && batchSize >= 2)) throw new Error(`updateBatchNorm: batch size must be at least 2, got ${batchSize}`);
   // As PyTorch's update_bn: start from the built values, so statistics that are not finite
   // (a diverged run) cannot survive the first batch's 0 · old term.
   for (const l of layers) l.resetMovingStatistics();
+  let used = 0;
   for (let k = 0; k < batches; k++) {
-    // Keras convention: moving = m·moving + (1 − m)·batch; m = k/(k+1) keeps the running
-    // value the plain mean of the k+1 batches seen (m = 0 on the first: the old one is dropped).
-    await trainer.batchNormStatisticsStep(await batch(k), batchSize, k / (k + 1));
+    const b = await batch(k);
+    // A pass's last batch can hold one image, whose variance over a dense layer's batch is
+    // undefined: it is left out.
+    if (b.batchSize >= 2) {
+      // Keras convention: moving = m·moving + (1 − m)·batch; m = n/(n+1) keeps the running
+      // value the plain mean of the n+1 batches used (m = 0 on the first: the old one is dropped).
+      await trainer.batchNormStatisticsStep(b.x, b.batchSize, used / (used + 1));
+      used++;
+    }
     onBatch?.(k + 1);
   }
+  if (used === 0) throw new Error('updateBatchNorm: no batch of at least 2 images');
 }

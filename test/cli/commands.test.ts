@@ -99,6 +99,10 @@ describe('npm run train / predict / evaluate', () => {
     const m = await run('predict.ts', ['--model', join(empty, 'nope'), 'x.jpg']);
     expect(m.code).toBe(1);
     expect(m.out).toMatch(/error: model folder not found/);
+    const noBn = await run('train.ts', ['--model', 'paper', '--update-bn', '800']);
+    expect(noBn.out).toMatch(/error: --update-bn: the paper model has no batch normalisation layers/);
+    const few = await run('train.ts', ['--update-bn', '3', '--batch-size', '4']);
+    expect(few.out).toMatch(/error: --update-bn 3: give at least two batches' worth of images \(8 at --batch-size 4\)/);
     const opt = await run('train.ts', ['--batch-size', 'abc']);
     expect(opt.code).not.toBe(0);
     expect(opt.out).toMatch(/--batch-size: 'abc' is not a non-negative integer/);

@@ -1,7 +1,7 @@
 /**
  * What `npm run train` records and what predict does with it: the tutorial recipe's settings
  * in model.json (no machine paths), a warm-up + cosine schedule with label smoothing and mixup
- * that resumes exactly after a crash, and a model meant for ten crops that predict averages
+ * (and batch norm re-estimated at each epoch end) that resumes exactly after a crash, and a model meant for ten crops that predict averages
  * ten crops for by default.
  */
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -80,7 +80,7 @@ describe('train records its recipe', () => {
 
 describe('a schedule, label smoothing and mixup', () => {
   it('follow the warm-up + cosine curve, and a run killed mid-epoch resumes to the same weights', async () => {
-    const args = ['--data', data, ...SMALL, '--epochs', '2', '--steps-per-epoch', '6', '--validation-steps', '1', '--lr', '1e-3', '--lr-schedule', 'cosine', '--warmup-epochs', '1', '--label-smoothing', '0.1', '--mixup', '0.2', '--save-freq', '3', '--ten-crop-eval'];
+    const args = ['--data', data, ...SMALL, '--epochs', '2', '--steps-per-epoch', '6', '--validation-steps', '1', '--lr', '1e-3', '--lr-schedule', 'cosine', '--warmup-epochs', '1', '--label-smoothing', '0.1', '--mixup', '0.2', '--save-freq', '3', '--ten-crop-eval', '--update-bn', '8'];
     const whole = mkdtempSync(join(tmpdir(), 'sched-whole-'));
     const w = await npmRun('train', [...args, '--out', whole]).done;
     expect(w.code, w.out).toBe(0);
@@ -89,7 +89,8 @@ describe('a schedule, label smoothing and mixup', () => {
     // The rate recorded at an epoch's end is the one its last step used.
     expect(history.lr[0]).toBeCloseTo(scheduledLr(o, 5), 12);
     expect(history.lr[1]).toBeCloseTo(scheduledLr(o, 11), 12);
-    expect(manifest(join(whole, 'model')).training).toMatchObject({ lrSchedule: 'cosine', reduceLr: false, labelSmoothing: 0.1, mixup: 0.2 });
+    expect(manifest(join(whole, 'model')).training).toMatchObject({ lrSchedule: 'cosine', reduceLr: false, labelSmoothing: 0.1, mixup: 0.2, updateBn: 8 });
+    expect(w.out).not.toMatch(/warning/); // the un-augmented training loader for --update-bn does not repeat the data's warnings
 
     const crashed = mkdtempSync(join(tmpdir(), 'sched-crash-'));
     const job = npmRun('train', [...args, '--out', crashed]);

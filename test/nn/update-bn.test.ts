@@ -4,7 +4,8 @@
  * average over the batches of its input's batch mean and unbiased batch variance — the first
  * layer's input is the images, the second's what the (training-mode) network before it
  * produced. The moving statistics start as NaN, so none of their old value may survive, and the
- * trainable weights must not move.
+ * trainable weights must not move. In fit (FitOptions.batchNormUpdate) it runs at each epoch
+ * end, on that epoch's batches, before validation.
  */
 import { describe, expect, it } from 'vitest';
 import { Sequential } from '../../src/nn/sequential.js';
@@ -13,6 +14,8 @@ import { Dense } from '../../src/nn/layers/dense.js';
 import { Flatten } from '../../src/nn/layers/simple.js';
 import { Trainer } from '../../src/nn/trainer.js';
 import { batchNormLayerCount, updateBatchNorm } from '../../src/nn/update-bn.js';
+import { evaluate, fit, type BatchSet, type BatchStream } from '../../src/nn/fit.js';
+import { Adam } from '../../src/nn/optim.js';
 import { expectClose, gpu, randomArray } from '../helpers.js';
 
 const H = 3, W = 2, C = 3, B = 4, BATCHES = 3, UNITS = 5, EPS = 1e-3;
@@ -84,7 +87,7 @@ describe('updateBatchNorm (precise BN)', () => {
     }
 
     const seen: number[] = [];
-    await updateBatchNorm(new Trainer(ctx, model, null), BATCHES, B, (k) => batches[k]!, (done) => seen.push(done));
+    await updateBatchNorm(new Trainer(ctx, model, null), BATCHES, (k) => ({ x: batches[k]!, batchSize: B }), (done) => seen.push(done));
     expect(seen).toEqual([1, 2, 3]);
     for (const [l, name] of ['batchnorm1', 'batchnorm2'].entries()) {
       expectClose(await byName[`${name}.moving_mean`]!.toArray(), want[l]!.mean, { atol: 1e-5, rtol: 1e-4 }, `${name} moving mean`);
@@ -95,13 +98,40 @@ describe('updateBatchNorm (precise BN)', () => {
     model.dispose();
   });
 
-  it('refuses a model without batch norm and a batch of one', async () => {
+  it('refuses a model without batch norm, and batches of one image only', async () => {
     const ctx = await gpu();
     const plain = new Sequential('plain', [2, 2, 1], 'sigmoid').add(new Flatten()).add(new Dense({ units: 1 })).build(ctx, 1);
-    await expect(updateBatchNorm(new Trainer(ctx, plain, null), 1, 2, () => new Float32Array(8))).rejects.toThrow(/no batch normalisation layers/);
+    await expect(updateBatchNorm(new Trainer(ctx, plain, null), 1, () => ({ x: new Float32Array(8), batchSize: 2 }))).rejects.toThrow(/no batch normalisation layers/);
     const bn = new Sequential('bn', [2, 2, 1], 'sigmoid').add(new BatchNorm()).add(new Flatten()).add(new Dense({ units: 1 })).build(ctx, 1);
-    await expect(updateBatchNorm(new Trainer(ctx, bn, null), 1, 1, () => new Float32Array(4))).rejects.toThrow(/at least 2/);
+    await expect(updateBatchNorm(new Trainer(ctx, bn, null), 1, () => ({ x: new Float32Array(4), batchSize: 1 }))).rejects.toThrow(/no batch of at least 2 images/);
     plain.dispose();
     bn.dispose();
+  });
+
+  it('fit: each epoch end re-estimates from that epoch\'s batches, before validating', async () => {
+    const ctx = await gpu();
+    const model = new Sequential('fit-bn', [H, W, C], 'sigmoid').add(new BatchNorm()).add(new Flatten()).add(new Dense({ units: 1 })).build(ctx, 4);
+    const image = (i: number) => randomArray(B * H * W * C, 500 + i, -1, 2);
+    const labels = (i: number) => Float32Array.from({ length: B }, (_, k) => (i + k) % 2);
+    let g = 0;
+    const train: BatchStream = { seek: (n) => void (g = n), next: async () => ({ x: image(g), y: labels(g++), batchSize: B }) };
+    const asked: number[] = [];
+    const bnData: BatchSet = { batches: () => 5, batch: async (i) => (asked.push(i), { x: image(1000 + i), y: labels(i), batchSize: B }) };
+    const validation: BatchSet = { batches: () => 2, batch: async (i) => ({ x: image(2000 + i), y: labels(i), batchSize: B }) };
+    const trainer = new Trainer(ctx, model, new Adam({ lr: 1e-2 }));
+    const r = await fit(trainer, train, validation, { epochs: 2, stepsPerEpoch: 3, seed: 1, batchNormUpdate: { data: bnData, batches: 2 } });
+    expect(asked).toEqual([0, 1, 2, 3]); // epoch e: batches 2e, 2e+1 of the endless sequence
+    const mean = new Float64Array(C), variance = new Float64Array(C);
+    for (const i of [2, 3]) {
+      const s = stats(Float64Array.from(image(1000 + i)), B * H * W, C);
+      s.mean.forEach((m, c) => ((mean[c]! += m / 2), (variance[c]! += s.unbiased[c]! / 2)));
+    }
+    const byName = Object.fromEntries(model.params().map((p) => [p.name, p.tensor]));
+    expectClose(await byName['batchnorm1.moving_mean']!.toArray(), mean, { atol: 1e-5, rtol: 1e-4 }, 'moving mean');
+    expectClose(await byName['batchnorm1.moving_variance']!.toArray(), variance, { atol: 1e-5, rtol: 1e-4 }, 'moving variance');
+    // The last epoch's validation ran with these statistics (nothing trained after it).
+    const v = await evaluate(trainer, validation, 2, undefined, 2);
+    expect(r.history.val_loss[1]).toBeCloseTo(v.loss, 6);
+    model.dispose();
   });
 });
