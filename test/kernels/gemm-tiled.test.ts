@@ -13,19 +13,11 @@ import { activationEntry } from '../../src/kernels/elementwise/pointwise.js';
 import { TILES, type TileShape, chooseTile, tileProblem, tileSharedBytes, tileWorkgroup } from '../../src/kernels/tiled/tiles.js';
 import { Tensor } from '../../src/autograd/tensor.js';
 import { expectClose, gpu, poisoned, randomArray } from '../helpers.js';
+import { checkGemm } from './gemm-check.js';
 
-async function check(o: { M: number; N: number; K: number; transA?: boolean; transB?: boolean }, tile: TileShape | undefined, seed: number): Promise<void> {
-  const ctx = await gpu();
-  const { M, N, K } = o;
-  const a = randomArray(M * K, seed);
-  const b = randomArray(K * N, seed + 1);
-  const A = Tensor.fromArray(ctx, a, [M * K]);
-  const B = Tensor.fromArray(ctx, b, [K * N]);
-  const C = poisoned(ctx, [M, N]);
-  gemm(ctx, A.buffer, B.buffer, C.buffer, o, { kind: 'tiled', tile });
-  expectClose(await C.toArray(), gemmRef(a, b, o), {}, 'C');
-  [A, B, C].forEach((t) => t.dispose());
-}
+/** One case on the tiled kernel, with this tile (undefined: chosen by shape). */
+const check = (o: { M: number; N: number; K: number; transA?: boolean; transB?: boolean }, tile: TileShape | undefined, seed: number) =>
+  checkGemm({ kind: 'tiled', tile }, o, seed);
 
 describe('tiled gemm: tiles × transposes × scalar/vec4 loads', () => {
   // An operand's loader depends on its layout (which index is contiguous: the transpose),

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { GEMM_VARIANTS, type GemmVariant, gemm, gemmRef, hasSubgroupGemm } from '../../src/kernels/gemm/gemm.js';
+import { GEMM_VARIANTS, gemm, gemmRef, hasSubgroupGemm } from '../../src/kernels/gemm/gemm.js';
+import { checkGemm } from './gemm-check.js';
 import { Tensor } from '../../src/autograd/tensor.js';
 import { expectClose, gpu, poisoned, randomArray } from '../helpers.js';
 
@@ -15,15 +16,7 @@ describe('gemm', () => {
     for (const transA of [false, true])
       for (const transB of [false, true])
         it(`${M}×${K} · ${K}×${N} transA=${transA} transB=${transB}`, async () => {
-          const ctx = await gpu();
-          const a = randomArray(M * K, 1);
-          const b = randomArray(K * N, 2);
-          const A = Tensor.fromArray(ctx, a, [M * K]);
-          const B = Tensor.fromArray(ctx, b, [K * N]);
-          const C = poisoned(ctx, [M, N]);
-          gemm(ctx, A.buffer, B.buffer, C.buffer, { M, N, K, transA, transB });
-          expectClose(await C.toArray(), gemmRef(a, b, { M, N, K, transA, transB }), {}, 'C');
-          [A, B, C].forEach((t) => t.dispose());
+          await checkGemm(GEMM_VARIANTS.auto, { M, N, K, transA, transB }, 1);
         });
 
   it('bias + ReLU epilogue and beta accumulation', async () => {
@@ -67,26 +60,8 @@ describe('gemm', () => {
  * k tails for both lane directions (37×21 → lanes along N, 70×1 → along M, R = 1 and 2).
  * On an adapter without subgroups of ≥ 8 lanes the subgroup variants are replaced by the
  * blocked kernel, so the file still checks what that adapter runs.
- * Tolerances: the defaults (atol 1e-4, rtol 1e-3), K ≤ 129.
+ * (checkGemm: gemm-check.ts.)
  */
-async function checkGemm(
-  variant: GemmVariant,
-  o: { M: number; N: number; K: number; transA?: boolean; transB?: boolean },
-  seed: number,
-): Promise<void> {
-  const ctx = await gpu();
-  const v = variant.kind === 'subgroup' && !hasSubgroupGemm(ctx) ? GEMM_VARIANTS.blocked4x4 : variant;
-  const { M, N, K } = o;
-  const a = randomArray(M * K, seed);
-  const b = randomArray(K * N, seed + 1);
-  const A = Tensor.fromArray(ctx, a, [M * K]);
-  const B = Tensor.fromArray(ctx, b, [K * N]);
-  const C = poisoned(ctx, [M, N]);
-  gemm(ctx, A.buffer, B.buffer, C.buffer, o, v);
-  expectClose(await C.toArray(), gemmRef(a, b, o), {}, 'C');
-  [A, B, C].forEach((t) => t.dispose());
-}
-
 describe('gemm variants', () => {
   // M, N, K multiples of 4 but not of the 16×32 tile: every operand loads as vec4.
   const vec = { M: 36, N: 44, K: 28 };
