@@ -25,6 +25,7 @@ export { buildModel, MODEL_VARIANTS, type ModelOptions, type ModelVariant } from
 
 // Training: the step runner, optimizers, the fit loop and its Keras callbacks.
 export { Trainer, type StepResult } from './nn/trainer.js';
+export { batchNormLayerCount, updateBatchNorm, type BatchNormUpdate, type InputBatch } from './nn/update-bn.js';
 export { Adam, SGD, type AdamOptions, type Optimizer, type OptimizerConfig, type SGDOptions } from './nn/optim.js';
 export {
   evaluate, fit, emptyHistory, NonFiniteLossError,
