@@ -8,10 +8,9 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { UserError, createNodeContext, runMain } from '../src/platform/node-gpu.js';
-import { nonFiniteOutput, openModel } from './lib/model.js';
+import { listFolderFor, nonFiniteOutput, openModel } from './lib/model.js';
 import { Trainer } from '../src/nn/trainer.js';
 import { probabilities } from '../src/nn/sequential.js';
-import { listDirectory } from '../src/data/directory.js';
 import { classificationReport, classificationReportDict, formatClassificationReport, rocAuc } from '../src/nn/metrics.js';
 import { renderConfusionMatrix } from '../src/io/confusion-plot.js';
 import { writeFileAtomic } from '../src/io/atomic-write.js';
@@ -47,16 +46,7 @@ async function scoreFolder(o: Opts): Promise<{ names: string[]; scored: Scored[]
   const { model, manifest } = openModel(o.model!, ctx);
   const tenCrop = o.tenCrop ?? manifest.evaluation?.tenCrop ?? false;
   const names = manifest.classNames;
-  let listing;
-  try {
-    listing = listDirectory(o.data, { followLinks: o.followLinks });
-  } catch (e) {
-    throw new UserError((e as Error).message);
-  }
-  const dataNames = listing.classNames;
-  if (dataNames.length !== names.length || dataNames.some((n, i) => n !== names[i])) {
-    throw new UserError(`the data's classes (${dataNames.join(', ')}) differ from the model's (${names.join(', ')})`);
-  }
+  const listing = listFolderFor(o.data, names, o.followLinks);
   const trainer = new Trainer(ctx, model, null);
   const C = names.length;
   const scored: Scored[] = [];

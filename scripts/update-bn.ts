@@ -11,10 +11,9 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { UserError, createNodeContext, runMain } from '../src/platform/node-gpu.js';
-import { openModel } from './lib/model.js';
+import { listFolderFor, openModel } from './lib/model.js';
 import { Trainer } from '../src/nn/trainer.js';
 import { batchNormLayerCount, updateBatchNorm } from '../src/nn/update-bn.js';
-import { listDirectory } from '../src/data/directory.js';
 import { Rng, permutation } from '../src/data/prng.js';
 import { readManifest, saveModel } from '../src/io/checkpoint.js';
 import { inputsFor, loadRgb } from './lib/images.js';
@@ -71,16 +70,7 @@ async function main(): Promise<number> {
   } catch (e) {
     throw new UserError((e as Error).message);
   }
-  let listing;
-  try {
-    listing = listDirectory(o.data, { followLinks: o.followLinks });
-  } catch (e) {
-    throw new UserError((e as Error).message);
-  }
-  const names = manifest.classNames;
-  if (listing.classNames.length !== names.length || listing.classNames.some((n, i) => n !== names[i])) {
-    throw new UserError(`the data's classes (${listing.classNames.join(', ')}) differ from the model's (${names.join(', ')})`);
-  }
+  const listing = listFolderFor(o.data, manifest.classNames, o.followLinks);
   const trained = manifest.training?.batchSize;
   const batchSize = o.batchSize ?? (typeof trained === 'number' && trained >= 2 ? trained : 8);
   const batches = Math.floor(Math.min(o.images, listing.files.length) / batchSize);

@@ -5,6 +5,7 @@ import { UserError } from '../../src/platform/node-gpu.js';
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { defaultModelDir } from '../../src/data/paths.js';
+import { listDirectory, type DirectoryListing } from '../../src/data/directory.js';
 
 /** The shipped model a command uses without --model; a clear line when it is not there. */
 export function shippedModel(): string {
@@ -29,4 +30,19 @@ export function openModel(dir: string, ctx: GpuContext): ReturnType<typeof loadM
 /** The message for probabilities that are not finite numbers (the model overflows). */
 export function nonFiniteOutput(probabilities: ArrayLike<number>): string {
   return `the model's output is not a probability (${Array.from(probabilities, String).join(', ')}): its weights overflow on this input; retrain, or use an earlier checkpoint`;
+}
+
+/** A folder of class sub-folders for this model: a missing folder or other classes are one line. */
+export function listFolderFor(dir: string, classNames: string[], followLinks: boolean): DirectoryListing {
+  let listing;
+  try {
+    listing = listDirectory(dir, { followLinks });
+  } catch (e) {
+    throw new UserError((e as Error).message);
+  }
+  const got = listing.classNames;
+  if (got.length !== classNames.length || got.some((n, i) => n !== classNames[i])) {
+    throw new UserError(`the data's classes (${got.join(', ')}) differ from the model's (${classNames.join(', ')})`);
+  }
+  return listing;
 }

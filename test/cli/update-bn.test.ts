@@ -75,6 +75,7 @@ describe('npm run update-bn', () => {
       [['--out', busy], /--out .*busy exists and is not empty \(--force replaces/],
       [['--out', modelDir], /--out is the input model's folder/],
       [['--out', join(dir, 'x'), '--data', join(data, 'nowhere')], /Data folder not found/],
+      [['--out', join(dir, 'x'), '--data', data], /the data's classes \(test, train, validation\) differ from the model's \(circles, squares\)/],
       [['--out', join(dir, 'x'), '--model', join(dir, 'nomodel')], /model\.json/],
       [['--out', join(dir, 'x'), '--images', '1'], /--images.*expected an integer ≥ 2/],
     ];
