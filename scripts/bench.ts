@@ -4,21 +4,21 @@
  *
  * First line: the adapter measured. Rows: the machine's ceilings (peak FMA, copy bandwidth;
  * scripts/bench/ceilings.ts), GEMM variants compared interleaved (scripts/bench/gemm.ts),
- * element-wise ops and the reduce, then the groups contributed by other modules, each
- * imported only if its file exists:
+ * element-wise ops and the reduce, then the groups of other modules, each imported when its
+ * group runs (literal dynamic imports, so an esbuild bundle holds them: scripts/device/):
  *   conv    scripts/bench/conv.ts     convBenchCases(batch, size), benchConv(ctx, case, pass, reps, rounds)
  *   layers  scripts/bench/layers.ts   layerBenchCases, benchLayer(ctx, case, reps)
  *   step    scripts/bench/step.ts     benchStep(ctx, { batch, size, reps, warmup }) — training step and inference
  *   loader  scripts/bench-loader.ts   benchLoader({ size, batchSize, epochs }) — CPU data pipeline
  *   tfjs    scripts/bench/tfjs.ts     benchTfjsStep({ backend, batch, size, reps }) — TensorFlow.js peer
- * A missing module or a failing group is reported under "skipped" and the rest still runs.
+ * A failing group (e.g. tfjs where TensorFlow.js is not installed) is reported under "skipped"
+ * and the rest still runs.
  *
  * Timing (scripts/bench/report.ts): GPU timestamp queries where the adapter has
  * 'timestamp-query' for the rows timed here; the conv/layers/step/loader modules time
  * themselves with the wall clock (the "timer" column says which). The machine may be shared:
  * compare variants by the speed-up column (interleaved ratios), not by absolute times.
  */
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -201,13 +201,6 @@ async function benchReduce(ctx: GpuContext, n: number, o: TimeOptions, ceilings:
   ];
 }
 
-/** Imports an optional sibling module if its file exists (others write them concurrently). */
-async function optional<T>(rel: string): Promise<T | null> {
-  const url = new URL(rel, import.meta.url);
-  if (!existsSync(fileURLToPath(url))) return null;
-  return (await import(url.href)) as T;
-}
-
 // ---- Plug-in groups. Each returns rows; the contracts are the modules' current exports. ----
 
 type ConvModule = typeof import('./bench/conv.js');
@@ -322,17 +315,11 @@ async function main(): Promise<void> {
   // Rows report their share of the ceilings, so measure those whenever such rows run.
   if (o.ceilings && ['gemm', 'elementwise', 'reduce', 'conv', 'layers'].some((g) => want.has(g as Group))) want.add('ceilings');
 
-  const run = async (group: Group, f: () => Promise<BenchRow[] | null>) => {
+  const run = async (group: Group, f: () => Promise<BenchRow[]>) => {
     if (!want.has(group)) return;
     const started = performance.now();
     try {
-      const r = await f();
-      if (r === null) {
-        skipped.push({ group, reason: 'module not present' });
-        console.error(`bench: ${group}: module not present, skipped`);
-        return;
-      }
-      rows.push(...r);
+      rows.push(...(await f()));
       console.error(`bench: ${group} done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     } catch (e) {
       const reason = (e as Error).message;
@@ -350,24 +337,24 @@ async function main(): Promise<void> {
   await run('elementwise', () => benchElementwise(ctx, o.elements, t, ceilings));
   await run('reduce', () => benchReduce(ctx, o.elements, t, ceilings));
   await run('conv', async () => {
-    const m = await optional<ConvModule>('./bench/conv.ts');
-    return m && benchConvGroup(ctx, m, o, ceilings);
+    const m: ConvModule = await import('./bench/conv.js');
+    return benchConvGroup(ctx, m, o, ceilings);
   });
   await run('layers', async () => {
-    const m = await optional<LayersModule>('./bench/layers.ts');
-    return m && benchLayersGroup(ctx, m, o, ceilings);
+    const m: LayersModule = await import('./bench/layers.js');
+    return benchLayersGroup(ctx, m, o, ceilings);
   });
   await run('step', async () => {
-    const m = await optional<StepModule>('./bench/step.ts');
-    return m && benchStepGroup(ctx, m, o);
+    const m: StepModule = await import('./bench/step.js');
+    return benchStepGroup(ctx, m, o);
   });
   await run('loader', async () => {
-    const m = await optional<LoaderModule>('./bench-loader.ts');
-    return m && benchLoaderGroup(m, o);
+    const m: LoaderModule = await import('./bench-loader.js');
+    return benchLoaderGroup(m, o);
   });
   await run('tfjs', async () => {
-    const m = await optional<TfjsModule>('./bench/tfjs.ts');
-    return m && benchTfjsGroup(m, o);
+    const m: TfjsModule = await import('./bench/tfjs.js');
+    return benchTfjsGroup(m, o);
   });
 
   console.log(formatTable(rows, { cpuTime: o.cpuTime }));
@@ -375,7 +362,7 @@ async function main(): Promise<void> {
   let comparison: unknown = undefined;
   if (o.compare === 'torch') {
     const { compareWithTorch } = await import('./bench/compare.js');
-    console.log(`\ncompare: tutorial AlexNet, batch ${o.batchSize}, ${o.imageSize[0]}×${o.imageSize[0]}, ours vs PyTorch on the CPU`);
+    console.log(`\ncompare: tutorial AlexNet, batch ${o.batchSize}, ${o.imageSize[0]}×${o.imageSize[0]}, ours vs PyTorch on ${process.env.ALEXNET_TORCH_DEVICE ? `the device ${process.env.ALEXNET_TORCH_DEVICE} (ALEXNET_TORCH_DEVICE)` : 'the CPU'}`);
     try {
       comparison = await compareWithTorch(ctx, { batch: o.batchSize, size: o.imageSize[0]!, reps: Math.max(2, Math.min(o.reps, 5)) });
     } catch (e) {
@@ -407,4 +394,9 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) void runMain(main);
+/** The command as an entry point, for a bundle whose file is not this one (scripts/device/). */
+export function benchCli(): Promise<never> {
+  return runMain(main);
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) void benchCli();

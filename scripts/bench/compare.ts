@@ -106,7 +106,8 @@ export async function compareWithTfjs(ctx: GpuContext, o: CompareOptions): Promi
 export async function compareWithTorch(ctx: GpuContext, o: Omit<CompareOptions, 'backends'> & { threads?: number }): Promise<CompareRow[]> {
   const log = o.log === undefined ? (s: string) => console.log(s) : (o.log ?? (() => {}));
   const peer = await TorchPeer.start({ size: o.size, batch: o.batch, threads: o.threads ?? 2 });
-  const backend = `PyTorch ${peer.info.torch} CPU, ${peer.info.threads} threads, ${peer.info.blas}`;
+  const onCpu = (peer.info.device ?? 'cpu') === 'cpu';
+  const backend = onCpu ? `PyTorch ${peer.info.torch} CPU, ${peer.info.threads} threads, ${peer.info.blas}` : `PyTorch ${peer.info.torch} ${peer.info.blas}`;
   const ours = { train: [] as number[], infer: [] as number[] };
   const theirs = { train: [] as number[], infer: [] as number[] };
   try {

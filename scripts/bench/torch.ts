@@ -1,5 +1,6 @@
 /**
- * PyTorch on the CPU as a benchmark peer (bench-only; src/ never uses it): a Python worker
+ * PyTorch on the CPU (or the GPU ALEXNET_TORCH_DEVICE names) as a benchmark peer (bench-only;
+ * src/ never uses it): a Python worker
  * (torch_peer.py, Debian's python3-torch) that times the tutorial AlexNet's training step and
  * inference when asked, so that our steps and its steps alternate round by round.
  */
@@ -13,6 +14,8 @@ export interface TorchInfo {
   torch: string;
   threads: number;
   blas: string;
+  /** 'cpu', or the GPU it ran on (ALEXNET_TORCH_DEVICE). */
+  device?: string;
 }
 
 export const TORCH_HELP = "PyTorch is needed for --compare torch: apt-get install python3-torch libopenblas0-openmp (Debian's build, CPU only)";
@@ -32,7 +35,9 @@ export class TorchPeer {
 
   static async start(o: { size: number; batch: number; threads: number }): Promise<TorchPeer> {
     const script = join(dirname(fileURLToPath(import.meta.url)), 'torch_peer.py');
-    const child = spawn(pythonCommand(), [script, String(o.size), String(o.batch), String(o.threads)], { stdio: ['pipe', 'pipe', 'pipe'] });
+    // ALEXNET_TORCH_DEVICE=cuda times the peer on a GPU (a lent GPU machine: scripts/device/).
+    const device = process.env.ALEXNET_TORCH_DEVICE ?? 'cpu';
+    const child = spawn(pythonCommand(), [script, String(o.size), String(o.batch), String(o.threads), device], { stdio: ['pipe', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const lines = createInterface({ input: child.stdout });

@@ -1,7 +1,9 @@
 """
 Benchmark peer for `npm run bench -- --compare torch`: the tutorial AlexNet (the engine's
 `tutorial` variant: half-width AlexNet with batch norm after conv1 and conv2, dropout 0.25,
-one sigmoid unit) in PyTorch on the CPU, trained with Adam 1e-4 on BCE from logits.
+one sigmoid unit) in PyTorch on the CPU (or on the device named by a fourth argument, e.g.
+cuda, for a lent GPU machine: scripts/device/), trained with Adam 1e-4 on BCE from logits.
+Each step ends in a readback of its loss (as ours does), which also waits for a GPU.
 
 Protocol: one JSON object per line on stdout. First line: {"ready": true, "torch": version,
 "threads": n, "blas": "..."} after building the model and one untimed warm-up step. Then for
@@ -47,13 +49,14 @@ def main() -> None:
     size = int(sys.argv[1])
     batch = int(sys.argv[2])
     threads = int(sys.argv[3])
+    device = torch.device(sys.argv[4] if len(sys.argv) > 4 else 'cpu')
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    model = tutorial(size)
+    model = tutorial(size).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=1e-4, eps=1e-7)
     loss_fn = nn.BCEWithLogitsLoss()
-    x = torch.rand(batch, 3, size, size)
-    y = (torch.rand(batch, 1) > 0.5).float()
+    x = torch.rand(batch, 3, size, size, device=device)
+    y = (torch.rand(batch, 1, device=device) > 0.5).float()
 
     def train_step() -> float:
         model.train()
@@ -70,7 +73,8 @@ def main() -> None:
 
     train_step()
     infer()
-    print(json.dumps({'ready': True, 'torch': torch.__version__, 'threads': torch.get_num_threads(), 'blas': blas_in_use()}), flush=True)
+    blas = blas_in_use() if device.type == 'cpu' else f'{device.type}: {torch.cuda.get_device_name(device) if device.type == "cuda" else device}'
+    print(json.dumps({'ready': True, 'torch': torch.__version__, 'threads': torch.get_num_threads(), 'blas': blas, 'device': str(device)}), flush=True)
     for line in sys.stdin:
         if line.strip() != 'step':
             continue
