@@ -43,6 +43,8 @@ export interface ModelManifest {
   training?: Record<string, unknown>;
   /** How the model is meant to be evaluated; predict, evaluate and the page use it by default. */
   evaluation?: { tenCrop: boolean };
+  /** Set when the weights are an average of saved models (npm run average): each one's folder and step. */
+  averagedFrom?: { model: string; step: number }[];
   /** Set when the batch-norm moving statistics were re-estimated after training (npm run update-bn). */
   batchNormUpdate?: BatchNormUpdate;
   /** Global step at which these weights were saved. */
