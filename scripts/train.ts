@@ -10,7 +10,7 @@ import { UserError, createNodeContext, runMain } from '../src/platform/node-gpu.
 import { buildModel, type ModelOptions, type ModelVariant } from '../src/nn/models.js';
 import { Trainer } from '../src/nn/trainer.js';
 import { fit, NonFiniteLossError, type FitPosition } from '../src/nn/fit.js';
-import { BestTracker, EarlyStopping, LrSchedule, ReduceLROnPlateau, type ScheduleShape } from '../src/nn/callbacks.js';
+import { BestTracker, EarlyStopping, LrSchedule, ReduceLROnPlateau, type CallbackContext, type Logs, type ScheduleShape } from '../src/nn/callbacks.js';
 import { makeOptimizer, type OptimizerName } from './lib/optimizer.js';
 import { CheckpointError, saveModel, saveTrainingCheckpoint, readTrainingState, loadOptimizerState, loadWeights, type Preprocessing } from '../src/io/checkpoint.js';
 import { openTrainingData } from './lib/data.js';
@@ -192,6 +192,16 @@ async function main(): Promise<number> {
                 }),
               ]
             : []),
+          // Keras's ModelCheckpoint with an {epoch} file name, for weight averaging (npm run average).
+          {
+            name: 'epoch-models',
+            onEpochEnd: async (epoch: number, logs: Logs, c: CallbackContext) => {
+              if (o.saveEpochsFrom > 0 && epoch + 1 >= o.saveEpochsFrom) {
+                const dir = join(out, 'epochs', `epoch-${String(epoch + 1).padStart(3, '0')}`);
+                await saveModel(dir, model, { ...manifestBase, step: c.globalStep!, training: { ...recordedOptions(o), logs } });
+              }
+            },
+          },
           new BestTracker({
             monitor: o.monitor,
             save: async (_epoch, logs, c) => {

@@ -96,6 +96,7 @@ export function trainCommand(): Command {
     .option('--monitor <metric>', 'metric that picks the best model (saved to OUT/best)', 'val_accuracy')
     .option('--seed <n>', 'seed for weights, data order, augmentation and dropout', int('seed'), 42)
     .option('--out <dir>', 'output folder (model, checkpoints, history, curves)', 'runs/latest')
+    .option('--save-epochs-from <n>', 'also keep the model of every epoch from this one on, in OUT/epochs/epoch-NNN (for npm run average; 0 = off; may change on --resume)', int('save-epochs-from'), 0)
     .option('--save-freq <when>', "mid-epoch checkpoints (Keras BackupAndRestore's save_freq): every N steps, every 90s / 5m / 1h, or 'epoch' (only at epoch ends)", '5m')
     .option('--resume', 'continue the run in --out from its last checkpoint (same options, state and data order)', false)
     .option('--workers <n>', 'image decoding worker threads (default: the number of cores)', int('workers'))
@@ -109,7 +110,7 @@ export type Opts = ReturnType<ReturnType<typeof trainCommand>['opts']> & Record<
 
 
 /** Options a resumed run may change; every other one must match the checkpoint's. */
-const RESUMABLE = new Set(['out', 'resume', 'quiet', 'workers', 'epochs', 'saveFreq', 'csv']);
+const RESUMABLE = new Set(['out', 'resume', 'quiet', 'workers', 'epochs', 'saveFreq', 'csv', 'saveEpochsFrom']);
 
 function flagOf(key: string): string {
   return '--' + key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
@@ -129,7 +130,7 @@ export function resolveOptions(cmd: Command, saved: Record<string, unknown> | nu
     if (differ.length > 0) {
       throw new UserError(
         `--resume continues the run with its own settings; these differ: ${differ.join('; ')}. ` +
-          `Drop them (only --epochs, --save-freq, --workers and --quiet may change), or start a new run with another --out`,
+          `Drop them (only --epochs, --save-freq, --save-epochs-from, --csv, --workers and --quiet may change), or start a new run with another --out`,
       );
     }
     // Options added since the run started take their defaults, not undefined.
@@ -142,6 +143,7 @@ export function resolveOptions(cmd: Command, saved: Record<string, unknown> | nu
       epochs: fromCli('epochs') ? given.epochs : (saved.epochs as number),
       saveFreq: fromCli('saveFreq') ? given.saveFreq : (saved.saveFreq ?? given.saveFreq),
       csv: fromCli('csv') ? given.csv : saved.csv,
+      saveEpochsFrom: fromCli('saveEpochsFrom') ? given.saveEpochsFrom : (saved.saveEpochsFrom ?? given.saveEpochsFrom),
       resume: true,
       out: given.out,
     };

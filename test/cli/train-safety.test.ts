@@ -5,7 +5,7 @@
  * in one line before any image is decoded.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { constants, hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -175,11 +175,14 @@ describe('bad options: one line, before decoding anything', () => {
 
     // A run saved before some options existed resumes with their defaults.
     const saved = JSON.parse(before);
-    for (const k of ['lrSchedule', 'warmupEpochs', 'minLr', 'labelSmoothing', 'mixup', 'saveFreq', 'followLinks', 'tenCropEval']) delete saved.options[k];
+    for (const k of ['lrSchedule', 'warmupEpochs', 'minLr', 'labelSmoothing', 'mixup', 'saveFreq', 'followLinks', 'tenCropEval', 'updateBn', 'saveEpochsFrom']) delete saved.options[k];
     writeFileSync(join(out, 'checkpoint/training-state.json'), JSON.stringify(saved));
-    const old = await npmRun('train', ['--out', out, '--resume', '--quiet']).done;
+    // --save-epochs-from may be given on resume (it changes what is kept, not the training).
+    const old = await npmRun('train', ['--out', out, '--resume', '--quiet', '--save-epochs-from', '2']).done;
     expect(old.code, old.out).toBe(0);
-    expect(JSON.parse(readFileSync(join(out, 'model/model.json'), 'utf8')).training).toMatchObject({ lrSchedule: 'none', mixup: 0, labelSmoothing: 0 });
+    expect(JSON.parse(readFileSync(join(out, 'model/model.json'), 'utf8')).training).toMatchObject({ lrSchedule: 'none', mixup: 0, labelSmoothing: 0, updateBn: 0, saveEpochsFrom: 2 });
+    expect(readdirSync(join(out, 'epochs'))).toEqual(['epoch-002']); // from epoch 2 on; the last epoch's is the final model
+    expect(readFileSync(join(out, 'epochs/epoch-002/model.safetensors')).equals(readFileSync(join(out, 'model/model.safetensors')))).toBe(true);
   });
 
   it('a loss that turns NaN before any checkpoint says none was saved', async () => {
