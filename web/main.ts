@@ -14,6 +14,9 @@ import { decodePhoto } from './lib/images.js';
 import { modelFilesFromKeras, pickKerasFile, pickModelFiles } from './lib/model.js';
 import type { Prediction } from './lib/session.js';
 import { Session } from './lib/session.js';
+import { $, download, errorText, setStatus, td } from './lib/dom.js';
+import { classFromName } from './lib/labels.js';
+import { drawLossPlot } from './lib/loss-plot.js';
 
 interface Photo {
   id: number;
@@ -28,8 +31,6 @@ interface Photo {
   row: HTMLTableRowElement;
 }
 
-const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
-
 let session: Session | null = null;
 const photos: Photo[] = [];
 let nextPhotoId = 1;
@@ -41,16 +42,6 @@ function serial<T>(job: () => Promise<T>): Promise<T> {
   const run = queue.then(job);
   queue = run.catch(() => undefined);
   return run;
-}
-
-function setStatus(el: HTMLElement, text: string, state?: string, isError = false): void {
-  el.textContent = text;
-  el.classList.toggle('error', isError);
-  if (state) el.dataset.state = state;
-}
-
-function errorText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }
 
 // ---------------------------------------------------------------------------------- WebGPU
@@ -178,15 +169,6 @@ function loadModelFromUrl(param: string): Promise<void> {
 
 // ----------------------------------------------------------------------------------- photos
 
-/** The class a file name names, e.g. "cat.4001.jpg" → "cats" (by the name or its singular). */
-function classFromName(name: string, classes: string[]): number | null {
-  const words = name.toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
-  const hits = classes
-    .map((c, i) => ({ i, forms: [c.toLowerCase(), c.toLowerCase().replace(/e?s$/, '')] }))
-    .filter(({ forms }) => words.some((w) => forms.includes(w)));
-  return hits.length === 1 ? hits[0]!.i : null;
-}
-
 function addPhotos(files: File[]): void {
   for (const file of files) {
     const row = document.createElement('tr');
@@ -248,13 +230,6 @@ async function classify(ph: Photo): Promise<void> {
 
 async function classifyAll(): Promise<void> {
   for (const ph of photos) await classify(ph);
-}
-
-function td(text = '', cls?: string): HTMLTableCellElement {
-  const c = document.createElement('td');
-  c.textContent = text;
-  if (cls) c.className = cls;
-  return c;
 }
 
 function renderRow(ph: Photo): void {
@@ -334,43 +309,7 @@ function updateButtons(): void {
 }
 
 function drawLoss(): void {
-  const canvas = $<HTMLCanvasElement>('loss-plot');
-  const g = canvas.getContext('2d');
-  if (!g) return;
-  const { width: W, height: H } = canvas;
-  g.clearRect(0, 0, W, H);
-  const dark = matchMedia('(prefers-color-scheme: dark)').matches;
-  g.fillStyle = g.strokeStyle = dark ? '#cbd5e0' : '#4a5568';
-  g.font = '12px system-ui, sans-serif';
-  const L = 48;
-  const R = 10;
-  const T = 12;
-  const B = 26;
-  g.beginPath();
-  g.moveTo(L, T);
-  g.lineTo(L, H - B);
-  g.lineTo(W - R, H - B);
-  g.stroke();
-  g.fillText('loss', 6, T + 4);
-  g.fillText('step', W - R - 26, H - 6);
-  if (lossHistory.length === 0) return;
-  const lo = Math.min(...lossHistory, 0);
-  const hi = Math.max(...lossHistory) * 1.05 || 1;
-  const n = lossHistory.length;
-  const x = (i: number) => L + ((W - L - R) * (n === 1 ? 0.5 : i / (n - 1)));
-  const y = (v: number) => H - B - ((H - B - T) * (v - lo)) / (hi - lo || 1);
-  g.fillText(hi.toPrecision(3), 4, T + 14);
-  g.fillText(lo.toPrecision(2), 4, H - B);
-  g.fillText(`1`, L, H - 8);
-  g.fillText(String(n), W - R - 50, H - 8);
-  g.strokeStyle = '#2b6cb0';
-  g.fillStyle = '#2b6cb0';
-  g.lineWidth = 2;
-  g.beginPath();
-  lossHistory.forEach((v, i) => (i === 0 ? g.moveTo(x(i), y(v)) : g.lineTo(x(i), y(v))));
-  g.stroke();
-  lossHistory.forEach((v, i) => g.fillRect(x(i) - 2, y(v) - 2, 4, 4));
-  g.lineWidth = 1;
+  drawLossPlot($<HTMLCanvasElement>('loss-plot'), lossHistory);
 }
 
 function fineTune(): Promise<void> {
@@ -424,16 +363,6 @@ function fineTune(): Promise<void> {
     }
     updateButtons();
   });
-}
-
-function download(name: string, data: BlobPart, type: string): void {
-  const a = document.createElement('a');
-  a.href = URL.createObjectURL(new Blob([data], { type }));
-  a.download = name;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
 }
 
 function downloadModel(): Promise<void> {
