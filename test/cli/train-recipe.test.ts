@@ -64,6 +64,43 @@ describe('train records its recipe', () => {
     for (const v of Object.values(m.training)) if (typeof v === 'string') expect(v.startsWith('/'), v).toBe(false);
   });
 
+  it('--recipe better: its settings, written out here, recorded; ten-crop evaluation recorded for predict and evaluate', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'recipe-better-'));
+    const given = ['--epochs', '2', '--warmup-epochs', '1', '--steps-per-epoch', '2', '--validation-steps', '1', '--crop-from', '80', '--update-bn', '8'];
+    const r = await npmRun('train', ['--data', data, '--recipe', 'better', ...SMALL, ...given, '--out', out]).done;
+    expect(r.code, r.out).toBe(0);
+    const m = manifest(join(out, 'model'));
+    expect(m.training).toMatchObject({
+      recipe: 'better',
+      model: 'tutorial-regularized',
+      lr: 5e-4,
+      optimizer: 'adam',
+      rotationRange: 15,
+      widthShiftRange: 0,
+      heightShiftRange: 0,
+      shearRange: 0,
+      zoomRange: 0.1,
+      horizontalFlip: true,
+      validationAugment: false,
+      reduceLr: false,
+      pcaNoise: 0.1,
+      lrSchedule: 'cosine',
+      minLr: 0,
+      labelSmoothing: 0.1,
+      tenCropEval: true,
+      // Given on the command line, so not the recipe's (50 epochs, 2 of warm-up, crops of 256, 800 photos):
+      epochs: 2,
+      warmupEpochs: 1,
+      stepsPerEpoch: 2,
+      validationSteps: 1,
+      cropFrom: 80,
+      updateBn: 8,
+      imageSize: 67,
+    });
+    expect(m.evaluation).toEqual({ tenCrop: true });
+    expect(m.preprocessing).toMatchObject({ imageSize: 67, cropFrom: 80 });
+  });
+
   it("'all' overrides the recipe's step counts with one pass over each set (recorded as 0)", async () => {
     const out = mkdtempSync(join(tmpdir(), 'recipe-all-'));
     const r = await npmRun('train', ['--data', data, ...SMALL, '--epochs', '1', '--steps-per-epoch', 'all', '--validation-steps', 'all', '--out', out]).done;
