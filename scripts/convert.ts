@@ -6,6 +6,8 @@
  *       predict, evaluate and the web page take
  *   npm run convert -- --to keras --model DIR --out MODEL.h5     → Keras 2 HDF5 (load_model reads it)
  *   npm run convert -- --to onnx  --model DIR --out MODEL.onnx   → ONNX opset 13 inference graph
+ *   npm run convert -- --to half  --model DIR --out DIR          → the same model with float16 weights
+ *       (half the size; predict, evaluate and the page widen them back to float32 on load)
  *
  * Existing output files are never replaced without --force.
  */
@@ -15,7 +17,8 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { runMain, UserError } from '../src/platform/node-gpu.js';
 import { writeFileAtomic } from '../src/io/atomic-write.js';
 import { CheckpointError, readManifest } from '../src/io/checkpoint.js';
-import { decodeSafetensors } from '../src/io/safetensors.js';
+import { decodeSafetensors, encodeSafetensors, type SafetensorsInputTensor } from '../src/io/safetensors.js';
+import { fromHalf, toHalf } from '../src/io/half.js';
 import { Hdf5Error } from '../src/io/hdf5.js';
 import { importKerasH5, importedWeightsBytes, KerasImportError } from '../src/io/keras-h5.js';
 import { exportKerasH5, KerasExportError, KERAS_VERSION } from '../src/io/keras-export.js';
@@ -89,7 +92,7 @@ async function fromKeras(file: string, o: Opts): Promise<void> {
   console.log(`Wrote ${join(o.out, 'model.json')} and ${join(o.out, 'model.safetensors')}. Predict with: npm run predict -- --model ${o.out} IMAGE...`);
 }
 
-function readModelFolder(dir: string): { manifest: ModelManifest; tensors: Record<string, { shape: number[]; data: Float32Array }> } {
+function readModelFolder(dir: string): { manifest: ModelManifest; tensors: Record<string, { shape: number[]; data: Float32Array }>; metadata: Record<string, string> } {
   if (!existsSync(dir)) throw new UserError(`model folder not found: ${dir}`);
   let manifest: ModelManifest;
   try {
@@ -107,10 +110,43 @@ function readModelFolder(dir: string): { manifest: ModelManifest; tensors: Recor
   }
   const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
   for (const [name, t] of Object.entries(file.tensors)) {
-    if (t.dtype !== 'F32') throw new UserError(`${path}: tensor '${name}' is ${t.dtype}, expected F32`);
-    tensors[name] = { shape: t.shape, data: t.data as Float32Array };
+    if (t.dtype !== 'F32' && t.dtype !== 'F16') throw new UserError(`${path}: tensor '${name}' is ${t.dtype}, expected F32 (or F16)`);
+    tensors[name] = { shape: t.shape, data: t.dtype === 'F16' ? fromHalf(t.data as Uint16Array) : (t.data as Float32Array) };
   }
-  return { manifest, tensors };
+  return { manifest, tensors, metadata: file.metadata };
+}
+
+/** The model folder again with float16 weights (model.json unchanged but for savedAt). */
+async function toHalfFolder(o: Opts): Promise<void> {
+  if (!o.model) throw new UserError('--model DIR is required: the model folder to convert');
+  if (!o.out) throw new UserError('--out DIR is required: the folder for the float16 model');
+  const out = resolve(o.out);
+  if (out === resolve(o.model)) throw new UserError('--out is the --model folder; give a new folder (the float32 model is kept as it is)');
+  if (existsSync(out) && !statSync(out).isDirectory()) throw new UserError(`--out ${o.out} is a file; give a folder for model.json and model.safetensors`);
+  for (const f of ['model.json', 'model.safetensors']) {
+    if (existsSync(join(out, f)) && !o.force) throw new UserError(`${join(o.out, f)} already exists (pass --force to replace the model in ${o.out})`);
+  }
+  const { manifest, tensors, metadata } = readModelFolder(o.model);
+  const half: Record<string, SafetensorsInputTensor> = {};
+  let worst = 0;
+  let overflow = 0;
+  for (const [name, t] of Object.entries(tensors)) {
+    const h = toHalf(t.data);
+    const back = fromHalf(h);
+    t.data.forEach((v, i) => {
+      if (!Number.isFinite(back[i]!)) overflow++;
+      else worst = Math.max(worst, Math.abs(back[i]! - v) / Math.max(Math.abs(v), 2 ** -14));
+    });
+    half[name] = { dtype: 'F16', shape: t.shape, data: h };
+  }
+  if (overflow > 0) throw new UserError(`${overflow} weight(s) of ${o.model} exceed float16's range (±65504): keep this model in float32`);
+  const bytes = encodeSafetensors(half, metadata);
+  mkdirSync(out, { recursive: true });
+  await writeFileAtomic(join(out, 'model.safetensors'), bytes);
+  await writeFileAtomic(join(out, 'model.json'), JSON.stringify({ ...manifest, savedAt: new Date().toISOString() }, null, 2) + '\n');
+  const before = statSync(join(o.model, 'model.safetensors')).size;
+  console.log(`Wrote ${o.out}: float16 weights, ${sizeText(bytes.length)} (was ${sizeText(before)}); largest relative change of a weight ${worst.toExponential(2)}.`);
+  console.log(`Check its predictions against the float32 model's, e.g. npm run predict -- --model ${o.out} --json PHOTOS and the same with --model ${o.model}.`);
 }
 
 async function toFormat(format: 'keras' | 'onnx', o: Opts): Promise<void> {
@@ -136,9 +172,9 @@ async function toFormat(format: 'keras' | 'onnx', o: Opts): Promise<void> {
 
 async function main(): Promise<number> {
   const cmd = new Command('convert')
-    .description('Convert models: import a Keras 2 .h5 model, or export a model folder to Keras .h5 or ONNX.')
+    .description('Convert models: import a Keras 2 .h5 model, export a model folder to Keras .h5 or ONNX, or store it in float16.')
     .addOption(new Option('--from <format>', 'import a model of this format (FILE argument)').choices(['keras']))
-    .addOption(new Option('--to <format>', 'export the --model folder to this format').choices(['keras', 'onnx']))
+    .addOption(new Option('--to <format>', 'export the --model folder to this format (half: a model folder with float16 weights)').choices(['keras', 'onnx', 'half']))
     .option('--model <dir>', 'model folder to export (model.json + model.safetensors)')
     .option('--out <path>', 'with --from: the model folder to write; with --to: the file to write')
     .option('--rescale <r>', 'with --from: pixel rescale, e.g. 1/255 (default 1/255; 1 when the model starts with a Rescaling layer)', fraction)
@@ -149,7 +185,7 @@ async function main(): Promise<number> {
     .parse(process.argv);
   const o = cmd.opts<Opts>();
   const files = cmd.args;
-  if (!!o.from === !!o.to) throw new UserError('give either --from keras FILE --out DIR, or --to keras|onnx --model DIR --out FILE');
+  if (!!o.from === !!o.to) throw new UserError('give either --from keras FILE --out DIR, or --to keras|onnx|half --model DIR --out FILE|DIR');
   if (o.from) {
     if (files.length !== 1) throw new UserError(`--from keras takes one .h5 file (got ${files.length})`);
     if (o.model) throw new UserError('--model is for --to; with --from give the .h5 file as the argument');
@@ -159,7 +195,8 @@ async function main(): Promise<number> {
     for (const [k, v] of [['--rescale', o.rescale], ['--classes', o.classes], ['--resize', o.resize]] as const) {
       if (v !== undefined) throw new UserError(`${k} is for --from (the model folder says how to preprocess)`);
     }
-    await toFormat(o.to as 'keras' | 'onnx', o);
+    if (o.to === 'half') await toHalfFolder(o);
+    else await toFormat(o.to as 'keras' | 'onnx', o);
   }
   return 0;
 }

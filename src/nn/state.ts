@@ -3,10 +3,11 @@
  * statistics) and optimizer state. Loading checks names, shapes and dtypes and says exactly
  * what does not match; a damaged file is refused by the decoder; and a tensor holding NaN or
  * ±Infinity is refused by name (such weights can only predict NaN, and such optimizer state
- * only train to NaN).
+ * only train to NaN). Weights stored as F16 (npm run convert -- --to half) load as float32.
  */
 import { decodeSafetensors, encodeSafetensors, type SafetensorsInputTensor } from '../io/safetensors.js';
 import type { Tensor } from '../autograd/tensor.js';
+import { fromHalf } from '../io/half.js';
 
 export async function encodeState(tensors: Record<string, Tensor>, metadata: Record<string, string> = {}): Promise<Uint8Array> {
   const out: Record<string, SafetensorsInputTensor> = {};
@@ -39,8 +40,8 @@ function describeNonFinite(name: string, data: Float32Array): string | null {
 
 /**
  * Writes the tensors of a safetensors file into `targets` (same names). Every target must be
- * present with the same shape and dtype F32; extra tensors in the file are an error too,
- * unless `allowExtra`.
+ * present with the same shape and dtype F32 or F16 (widened exactly); extra tensors in the
+ * file are an error too, unless `allowExtra`.
  */
 export function decodeStateInto(
   bytes: Uint8Array,
@@ -61,7 +62,7 @@ export function decodeStateInto(
       problems.push(`missing tensor '${name}' (expected F32 [${t.shape.join(', ')}])`);
       continue;
     }
-    if (s.dtype !== 'F32') problems.push(`tensor '${name}' has dtype ${s.dtype}, expected F32`);
+    if (s.dtype !== 'F32' && s.dtype !== 'F16') problems.push(`tensor '${name}' has dtype ${s.dtype}, expected F32 (or F16)`);
     if (s.shape.length !== t.shape.length || s.shape.some((d, i) => d !== t.shape[i])) {
       problems.push(`tensor '${name}' has shape [${s.shape.join(', ')}], expected [${t.shape.join(', ')}]`);
     }
@@ -74,14 +75,19 @@ export function decodeStateInto(
   if (problems.length > 0) {
     throw new StateMismatchError(`${what} does not match the model:\n  - ${problems.join('\n  - ')}`);
   }
+  const values = new Map<string, Float32Array>();
+  for (const name of Object.keys(targets)) {
+    const t = file.tensors[name]!;
+    values.set(name, t.dtype === 'F16' ? fromHalf(t.data as Uint16Array) : (t.data as Float32Array));
+  }
   const nonFinite = Object.keys(targets)
-    .map((name) => describeNonFinite(name, file.tensors[name]!.data as Float32Array))
+    .map((name) => describeNonFinite(name, values.get(name)!))
     .filter((d): d is string => d !== null);
   if (nonFinite.length > 0) {
     throw new StateMismatchError(`${what} holds non-finite values, in ${nonFinite.join('; ')} (retrain, or use an earlier checkpoint)`);
   }
   for (const [name, t] of Object.entries(targets)) {
-    t.write(file.tensors[name]!.data as Float32Array);
+    t.write(values.get(name)!);
   }
   return file.metadata ?? {};
 }

@@ -164,6 +164,32 @@ describe('npm run convert -- --to keras / onnx', () => {
     expect(statSync(out).size).toBe(size);
   });
 
+  it('--to half writes float16 weights (half the size) whose predictions stay within 1e-3, and refuses to overwrite', async () => {
+    const out = join(tmp, 'half-model');
+    const r = await run('convert', ['--to', 'half', '--model', dir, '--out', out], true);
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toMatch(/float16 weights, .* \(was .*\); largest relative change of a weight/);
+    const full = decodeSafetensors(readFileSync(join(dir, 'model.safetensors')));
+    const half = decodeSafetensors(readFileSync(join(out, 'model.safetensors')));
+    expect(Object.values(half.tensors).every((t) => t.dtype === 'F16')).toBe(true);
+    expect(half.metadata).toEqual(full.metadata);
+    expect(statSync(join(out, 'model.safetensors')).size).toBeLessThan(statSync(join(dir, 'model.safetensors')).size * 0.55);
+    const probs = async (m: string) => {
+      const p = await run('predict', ['--model', m, '--json', ...images.map((i) => i.path)]);
+      expect(p.code, p.out).toBe(0);
+      return lines(p.stdout).map((l) => JSON.parse(l).probabilities.dogs as number);
+    };
+    const [a, b] = [await probs(dir), await probs(out)];
+    a.forEach((v, i) => expect(Math.abs(b[i]! - v)).toBeLessThan(1e-3));
+    expect(a.some((v, i) => v !== b[i])).toBe(true); // the weights did change
+    // Exports read float16 folders too.
+    const h5 = await run('convert', ['--to', 'keras', '--model', out, '--out', join(tmp, 'from-half.h5')]);
+    expect(h5.code, h5.out).toBe(0);
+    const again = await run('convert', ['--to', 'half', '--model', dir, '--out', out]);
+    expect(again.code).toBe(1);
+    expect(lines(again.out)).toEqual([`error: ${join(out, 'model.json')} already exists (pass --force to replace the model in ${out})`]);
+  });
+
   it('--to onnx writes a graph ONNX Runtime runs to the Keras model\'s probabilities', async () => {
     const out = join(tmp, 'model.onnx');
     const r = await run('convert', ['--to', 'onnx', '--model', dir, '--out', out]);
@@ -181,8 +207,8 @@ describe('npm run convert -- --to keras / onnx', () => {
 describe('npm run convert: bad input is one line', () => {
   const dir = join(tmp, 'tutorial-model');
   const cases: [string, () => string[], RegExp][] = [
-    ['an unknown format', () => ['--to', 'tflite', '--model', dir, '--out', join(tmp, 'm.tflite')], /^error: option '--to <format>' argument 'tflite' is invalid\. Allowed choices are keras, onnx\.$/],
-    ['no direction', () => ['--model', dir], /^error: give either --from keras FILE --out DIR, or --to keras\|onnx --model DIR --out FILE$/],
+    ['an unknown format', () => ['--to', 'tflite', '--model', dir, '--out', join(tmp, 'm.tflite')], /^error: option '--to <format>' argument 'tflite' is invalid\. Allowed choices are keras, onnx, half\.$/],
+    ['no direction', () => ['--model', dir], /^error: give either --from keras FILE --out DIR, or --to keras\|onnx\|half --model DIR --out FILE\|DIR$/],
     ['a missing file', () => ['--from', 'keras', join(tmp, 'nope.h5'), '--out', join(tmp, 'x')], /^error: file not found: .*nope\.h5$/],
     ['not an HDF5 file', () => ['--from', 'keras', images[0]!.path, '--out', join(tmp, 'x')], /^error: cats\.0\.png is not an HDF5 file \(no HDF5 signature\)$/],
     ['an unsupported layer', () => ['--from', 'keras', join(tmp, 'avgpool.h5'), '--out', join(tmp, 'x')], /^error: layer 'average_pooling2d' \(AveragePooling2D\): not supported/],
