@@ -143,9 +143,9 @@ export function formatBreakdown(b: StepBreakdown): string {
     `training step, tutorial AlexNet, batch ${b.batch}, ${b.size}×${b.size}: medians of ${b.reps} steps; ` +
       `${b.dispatches} dispatches and ${b.submits} submits per step`,
     line('wall time of the step', b.wallMs),
-    line('host: recording (JavaScript, until the last submit)', b.recordMs),
+    line('host: recording (JavaScript, until the step is recorded)', b.recordMs),
     line('  of which inside dispatch (bind groups, encoding)', b.dispatchMs),
-    line('  of which inside flush (uniforms, queue.submit)', b.flushMs),
+    line('host: inside flush (uniforms, queue.submit; the last one after recording)', b.flushMs),
     line('after submit: host asleep while the GPU runs', b.sleepMs),
     line('after submit: host waiting on the readback', b.waitMs),
   ];

@@ -24,7 +24,10 @@ describe('step breakdown', () => {
       expect(part).toBeGreaterThanOrEqual(0);
       expect(part).toBeLessThanOrEqual(b.wallMs + 1e-6);
     }
-    expect(b.dispatchMs + b.flushMs).toBeLessThanOrEqual(b.recordMs + 1);
+    // Every dispatch happens while the step is recorded, so per step (and so in the median)
+    // dispatch time ≤ recording time. The last flush (the submit) comes after recording ends.
+    expect(b.dispatchMs).toBeLessThanOrEqual(b.recordMs + 1e-6);
+    expect(b.flushMs).toBeGreaterThan(0);
     expect(b.dispatches).toBeGreaterThan(40);
     expect(b.submits).toBeGreaterThanOrEqual(1);
     if (ctx.info.hasTimestamps) {
