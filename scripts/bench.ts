@@ -27,6 +27,7 @@ import { binary, unary } from '../src/kernels/elementwise/elementwise.js';
 import { reduceMiddle } from '../src/kernels/reduce/reduce.js';
 import { createNodeContext, runMain, UserError } from '../src/platform/node-gpu.js';
 import { packageVersion } from './lib/version.js';
+import { intAtLeast } from './lib/args.js';
 import { measureCeilings } from './bench/ceilings.js';
 import { DEFAULT_GEMM_SHAPES, benchGemm, parseGemmShapes, parseGemmVariants } from './bench/gemm.js';
 import {
@@ -70,17 +71,8 @@ interface Opts {
   json?: string;
 }
 
-function positiveInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
-  return n;
-}
-
-function nonNegativeInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer');
-  return n;
-}
+const positiveInt = intAtLeast(1);
+const nonNegativeInt = intAtLeast(0);
 
 function sizeList(v: string): number[] {
   return v.split(',').map((s) => positiveInt(s));

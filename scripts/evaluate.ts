@@ -6,7 +6,8 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
+import { intAtLeast } from './lib/args.js';
 import { UserError, createNodeContext, runMain } from '../src/platform/node-gpu.js';
 import { listFolderFor, nonFiniteOutput, openModel } from './lib/model.js';
 import { Trainer } from '../src/nn/trainer.js';
@@ -18,11 +19,7 @@ import { inputsFor, loadRgb } from './lib/images.js';
 import { progress } from './lib/progress.js';
 import { packageVersion } from './lib/version.js';
 
-function positiveInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
-  return n;
-}
+const positiveInt = intAtLeast(1);
 
 interface Opts {
   model?: string;

@@ -9,7 +9,8 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
+import { intAtLeast } from './lib/args.js';
 import { UserError, createNodeContext, runMain } from '../src/platform/node-gpu.js';
 import { listFolderFor, openModel } from './lib/model.js';
 import { Trainer } from '../src/nn/trainer.js';
@@ -19,14 +20,6 @@ import { readManifest, saveModel } from '../src/io/checkpoint.js';
 import { inputsFor, loadRgb } from './lib/images.js';
 import { progress } from './lib/progress.js';
 import { packageVersion } from './lib/version.js';
-
-function positiveInt(min: number) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer ≥ ${min}`);
-    return n;
-  };
-}
 
 interface Opts {
   model: string;
@@ -55,9 +48,9 @@ async function main(): Promise<number> {
     .requiredOption('--model <dir>', 'model folder (e.g. runs/latest/model) (required)')
     .requiredOption('--data <dir>', 'folder with one sub-folder per class: the training photos (e.g. ../shared/datasets/cats_and_dogs/train) (required)')
     .requiredOption('--out <dir>', 'new folder for the updated model (required)')
-    .option('--images <n>', 'images to average the statistics over (whole batches; fewer if the folder has fewer)', positiveInt(2), 800)
-    .option('--batch-size <n>', "images per batch (default: the model's training batch size, else 8)", positiveInt(2))
-    .option('--seed <n>', 'seed of the shuffled order the images are taken in', positiveInt(0), 1)
+    .option('--images <n>', 'images to average the statistics over (whole batches; fewer if the folder has fewer)', intAtLeast(2), 800)
+    .option('--batch-size <n>', "images per batch (default: the model's training batch size, else 8)", intAtLeast(2))
+    .option('--seed <n>', 'seed of the shuffled order the images are taken in', intAtLeast(0), 1)
     .option('--force', 'replace the model files in a non-empty --out', false)
     .option('--follow-links', 'enter symbolic links to folders inside class folders (as Keras, not by default)', false)
     .showHelpAfterError()
