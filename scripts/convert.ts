@@ -18,7 +18,7 @@ import { runMain, UserError } from '../src/platform/node-gpu.js';
 import { writeFileAtomic } from '../src/io/atomic-write.js';
 import { CheckpointError, readManifest } from '../src/io/checkpoint.js';
 import { decodeSafetensors, encodeSafetensors, type SafetensorsInputTensor } from '../src/io/safetensors.js';
-import { fromHalf, toHalf } from '../src/io/half.js';
+import { float32Values, fromHalf, toHalf } from '../src/io/half.js';
 import { Hdf5Error } from '../src/io/hdf5.js';
 import { importKerasH5, importedWeightsBytes, KerasImportError } from '../src/io/keras-h5.js';
 import { exportKerasH5, KerasExportError, KERAS_VERSION } from '../src/io/keras-export.js';
@@ -69,15 +69,21 @@ function checkWritable(path: string, force: boolean): void {
   if (!force) throw new UserError(`${path} already exists (pass --force to replace it)`);
 }
 
+/** A model folder to write: not a file, and its model files replaced only with --force. */
+function checkModelFolderOut(dir: string, force: boolean): string {
+  const out = resolve(dir);
+  if (existsSync(out) && !statSync(out).isDirectory()) throw new UserError(`--out ${dir} is a file; give a folder for model.json and model.safetensors`);
+  for (const f of ['model.json', 'model.safetensors']) {
+    if (existsSync(join(out, f)) && !force) throw new UserError(`${join(dir, f)} already exists (pass --force to replace the model in ${dir})`);
+  }
+  return out;
+}
+
 async function fromKeras(file: string, o: Opts): Promise<void> {
   if (!o.out) throw new UserError('--out DIR is required: the model folder to write');
   if (!existsSync(file)) throw new UserError(`file not found: ${file}`);
   if (statSync(file).isDirectory()) throw new UserError(`${file} is a folder; give the Keras .h5 file`);
-  const out = resolve(o.out);
-  if (existsSync(out) && !statSync(out).isDirectory()) throw new UserError(`--out ${o.out} is a file; give a folder for model.json and model.safetensors`);
-  for (const f of ['model.json', 'model.safetensors']) {
-    if (existsSync(join(out, f)) && !o.force) throw new UserError(`${join(o.out, f)} already exists (pass --force to replace the model in ${o.out})`);
-  }
+  const out = checkModelFolderOut(o.out, o.force);
   const bytes = readFileSync(file);
   const m = await guarded(() => importKerasH5(bytes, { classNames: o.classes, rescale: o.rescale, resize: o.resize, source: basename(file) }));
   for (const w of m.warnings) console.error(`warning: ${w}`);
@@ -111,7 +117,7 @@ function readModelFolder(dir: string): { manifest: ModelManifest; tensors: Recor
   const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
   for (const [name, t] of Object.entries(file.tensors)) {
     if (t.dtype !== 'F32' && t.dtype !== 'F16') throw new UserError(`${path}: tensor '${name}' is ${t.dtype}, expected F32 (or F16)`);
-    tensors[name] = { shape: t.shape, data: t.dtype === 'F16' ? fromHalf(t.data as Uint16Array) : (t.data as Float32Array) };
+    tensors[name] = { shape: t.shape, data: float32Values(t) };
   }
   return { manifest, tensors, metadata: file.metadata };
 }
@@ -120,12 +126,8 @@ function readModelFolder(dir: string): { manifest: ModelManifest; tensors: Recor
 async function toHalfFolder(o: Opts): Promise<void> {
   if (!o.model) throw new UserError('--model DIR is required: the model folder to convert');
   if (!o.out) throw new UserError('--out DIR is required: the folder for the float16 model');
-  const out = resolve(o.out);
-  if (out === resolve(o.model)) throw new UserError('--out is the --model folder; give a new folder (the float32 model is kept as it is)');
-  if (existsSync(out) && !statSync(out).isDirectory()) throw new UserError(`--out ${o.out} is a file; give a folder for model.json and model.safetensors`);
-  for (const f of ['model.json', 'model.safetensors']) {
-    if (existsSync(join(out, f)) && !o.force) throw new UserError(`${join(o.out, f)} already exists (pass --force to replace the model in ${o.out})`);
-  }
+  if (resolve(o.out) === resolve(o.model)) throw new UserError('--out is the --model folder; give a new folder (the float32 model is kept as it is)');
+  const out = checkModelFolderOut(o.out, o.force);
   const { manifest, tensors, metadata } = readModelFolder(o.model);
   const half: Record<string, SafetensorsInputTensor> = {};
   let worst = 0;

@@ -130,6 +130,10 @@ async function main(): Promise<number> {
       console.log(`Resuming ${out} at epoch ${resume.epoch + 1}, step ${resume.stepInEpoch} (global step ${resume.globalStep}).`);
     }
 
+    // An epoch's model (best/, epochs/epoch-NNN) records that epoch's logs with the settings.
+    const saveWithLogs = (dir: string, logs: Logs, step: number) =>
+      saveModel(dir, model, { ...manifestBase, step, training: { ...recordedOptions(o), logs } });
+
     let bar: Progress | null = null;
     let checkpointSaved = resumeState !== null;
     const saveCkpt = async (pos: FitPosition) => {
@@ -198,14 +202,14 @@ async function main(): Promise<number> {
             onEpochEnd: async (epoch: number, logs: Logs, c: CallbackContext) => {
               if (o.saveEpochsFrom > 0 && epoch + 1 >= o.saveEpochsFrom) {
                 const dir = join(out, 'epochs', `epoch-${String(epoch + 1).padStart(3, '0')}`);
-                await saveModel(dir, model, { ...manifestBase, step: c.globalStep!, training: { ...recordedOptions(o), logs } });
+                await saveWithLogs(dir, logs, c.globalStep!);
               }
             },
           },
           new BestTracker({
             monitor: o.monitor,
             save: async (_epoch, logs, c) => {
-              await saveModel(join(out, 'best'), model, { ...manifestBase, step: c.globalStep!, training: { ...recordedOptions(o), logs } });
+              await saveWithLogs(join(out, 'best'), logs, c.globalStep!);
             },
           }),
         ],

@@ -54,3 +54,8 @@ export function fromHalf(bits: ArrayLike<number>): Float32Array {
   for (let i = 0; i < bits.length; i++) out[i] = halfBitsToFloat(bits[i]!);
   return out;
 }
+
+/** A safetensors tensor's values as float32: F32 as stored, F16 widened (exactly). */
+export function float32Values(t: { dtype: string; data: ArrayBufferView }): Float32Array {
+  return t.dtype === 'F16' ? fromHalf(t.data as Uint16Array) : (t.data as Float32Array);
+}

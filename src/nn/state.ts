@@ -7,7 +7,7 @@
  */
 import { decodeSafetensors, encodeSafetensors, type SafetensorsInputTensor } from '../io/safetensors.js';
 import type { Tensor } from '../autograd/tensor.js';
-import { fromHalf } from '../io/half.js';
+import { float32Values } from '../io/half.js';
 
 export async function encodeState(tensors: Record<string, Tensor>, metadata: Record<string, string> = {}): Promise<Uint8Array> {
   const out: Record<string, SafetensorsInputTensor> = {};
@@ -76,10 +76,7 @@ export function decodeStateInto(
     throw new StateMismatchError(`${what} does not match the model:\n  - ${problems.join('\n  - ')}`);
   }
   const values = new Map<string, Float32Array>();
-  for (const name of Object.keys(targets)) {
-    const t = file.tensors[name]!;
-    values.set(name, t.dtype === 'F16' ? fromHalf(t.data as Uint16Array) : (t.data as Float32Array));
-  }
+  for (const name of Object.keys(targets)) values.set(name, float32Values(file.tensors[name]!));
   const nonFinite = Object.keys(targets)
     .map((name) => describeNonFinite(name, values.get(name)!))
     .filter((d): d is string => d !== null);
