@@ -36,6 +36,11 @@ export const cases: Case[] = [
   { x: [2, 6, 7, 20], w: [3, 3, 20, 37], opts: { padding: 'same' }, bias: true, why: 'Cout 37: several column blocks, partial block' },
   { x: [1, 9, 9, 12], w: [3, 3, 6, 36], opts: { stride: 2, padding: 1, groups: 2, relu: true }, bias: true, why: 'groups 2 with 18 outputs per group, stride 2' },
   { x: [2, 12, 12, 3], w: [3, 3, 3, 5], opts: { stride: [1, 4], padding: 'valid' }, why: 'stride 1×4' },
+  {
+    x: [2, 9, 7, 8], w: [3, 3, 8, 44], opts: { padding: 'same', relu: true }, bias: true,
+    why: 'channels in fours (subgroup GEMM convolution): 126 pixels and 44 outputs, partial tiles; dx with 44 input channels',
+  },
+  { x: [3, 6, 5, 12], w: [5, 5, 12, 20], opts: { padding: 'same' }, why: '5×5 same, channels in fours, no bias' },
 ];
 
 export function fmt(c: Case): string {

@@ -5,9 +5,9 @@
  * shape errors.
  *
  * Tolerances. The small cases use |got − want| ≤ 1e-4 + 1e-3·|want|: each output is a
- * float32 sum of K ≤ 5·5·12 = 300 products of values in [−1, 1] (reductions over
- * M ≤ 2·13·12 = 312 for dw), accumulated sequentially: the rounding error is of order
- * √K·2^-24·√K ≈ 2e-5 at most, so 1e-4 leaves margin and still catches any wrong tap (a
+ * float32 sum of K ≤ 3·3·44 = 396 products of values in [−1, 1] (reductions over
+ * M ≤ 3·6·5·… ≤ 312 for dw), accumulated sequentially: the rounding error is of order
+ * √K·2^-24·√K ≈ 2.4e-5 at most, so 1e-4 leaves margin and still catches any wrong tap (a
  * single missing product changes a value by ~0.1).
  * AlexNet conv1 (K = 363, dw sums over M = 8·54·54 = 23328 products): the bound scales with
  * the sum of absolute values of the terms S = Σ|aᵢbᵢ| (the condition of the sum), not the
@@ -157,6 +157,43 @@ describe('conv2d kernels vs float64 reference', () => {
       }
     }
     expect(DEFAULT_CONV.subgroups).toBe(true);
+  });
+
+  it("channels in fours run on the subgroup GEMM's convolution mode (forward and stride-1 dx), and match the other kernels' path", async () => {
+    const ctx = await gpu();
+    // Software kernel path only (the tiled project runs the tiled kernels), and without
+    // subgroups of ≥ 8 lanes (the default-limits project) the other kernels must run.
+    const sg = ctx.kernelPath === 'software' && ctx.subgroupMinSize >= 8;
+    const names: string[] = [];
+    const pipeline = ctx.pipeline.bind(ctx);
+    ctx.pipeline = (label, code, constants) => (names.push(label), pipeline(label, code, constants));
+    try {
+      const ci = cases.findIndex((c) => c.w[3] === 44);
+      const c = cases[ci]!;
+      const x = randomArray(size(c.x), 900);
+      const w = randomArray(size(c.w), 901);
+      const b = randomArray(c.w[3], 902);
+      const ref = conv2dRef(x, c.x, w, c.w, b, c.opts);
+      const dy = randomArray(ref.y.length, 903);
+      const grads = conv2dBackwardRef(x, w, dy, ref.y, ref.geometry);
+      for (const subgroupConv of [true, false]) {
+        const prev = setConvTuning(ctx, { subgroupConv });
+        names.length = 0;
+        try {
+          const got = await runKernels(ctx, ref.geometry, x, w, b, maskedGrad(dy, ref.y, ref.geometry));
+          expectClose(got.y, ref.y, {}, `subgroupConv ${subgroupConv} y`);
+          expectClose(got.dx, grads.dx, {}, `subgroupConv ${subgroupConv} dx`);
+          expectClose(got.dw, grads.dw, {}, `subgroupConv ${subgroupConv} dw`);
+        } finally {
+          setConvTuning(ctx, prev);
+        }
+        // Forward (8 → 44 channels) and dx (44 → 8) both take it when on; neither when off.
+        expect(names.filter((n) => n.endsWith('-conv')).length).toBe(subgroupConv && sg ? 2 : 0);
+      }
+    } finally {
+      ctx.pipeline = pipeline;
+    }
+    expect(DEFAULT_CONV.subgroupConv).toBe(true);
   });
 });
 

@@ -18,6 +18,10 @@
  *   compile-time-specialised kernel (convRowKernel) gives each invocation TM consecutive
  *   pixels of an output row and loads every input column once for all the taps that read
  *   it (~2× faster than the generic kernel at conv3–5).
+ *   When the input's channels come in fours (conv2–5), the forward and the stride-1 data
+ *   gradient run instead on the subgroup GEMM kernel in its convolution mode (conv2d-sg.ts):
+ *   vec4 window loads shared through subgroup broadcast, 1.1–1.7× faster than the row kernel
+ *   per pass, 12% off the training step (docs/BENCHMARKS.md).
  * - Data gradient = implicit GEMM over the zero-padded output gradient with the flipped
  *   filter, split into stride phases: input rows iy with (iy + padT) mod sh = rh receive
  *   exactly the taps kh ≡ rh (mod sh), so each of the sh·sw phases is a stride-1
@@ -48,6 +52,7 @@ import { convGemmKernel, convRowKernel } from './conv2d-gemm.wgsl.js';
 import { convWgradKernel, convWgradRowKernel } from './conv2d-wgrad.wgsl.js';
 import { launchTiledConvGemm, tiledConvWgrad } from './conv2d-tiled.js';
 import { launchWgradSplit } from './conv2d-wgrad-split.js';
+import { launchSubgroupConv, subgroupConvApplies } from './conv2d-sg.js';
 import { type Conv2dGeometry, describeGeometry } from './geometry.js';
 import { type ConvTuning, type RowKernelShape, convTuning } from './tuning.js';
 
@@ -124,6 +129,7 @@ function launchGemm(
 ): void {
   if (L.M === 0) return;
   if (ctx.kernelPath === 'tiled') return launchTiledConvGemm(ctx, L, input, wt, bias, out);
+  if (subgroupConvApplies(ctx, L)) return launchSubgroupConv(ctx, L, input, wt, bias, out);
   const cfg = convTuning(ctx);
   const sgc = subgroupChunk(ctx, cfg);
   const row = L.TH > 0 ? rowShape(cfg, L.KW, L.SV) : undefined;

@@ -43,6 +43,11 @@ export interface ConvTuning {
   /** Use subgroup broadcasts when the device has them (false forces the portable path). */
   subgroups: boolean;
   /**
+   * Forward and stride-1 data gradient with channels in fours on the subgroup GEMM kernel
+   * (conv2d-sg.ts) instead of the row-reuse / generic kernels (needs `subgroups`).
+   */
+  subgroupConv: boolean;
+  /**
    * Tiled path (ctx.kernelPath 'tiled', conv2d-tiled.ts): one tile for every implicit GEMM,
    * or null to choose per shape (tiles.ts chooseTile).
    */
@@ -70,6 +75,7 @@ export const DEFAULT_CONV: Readonly<ConvTuning> = Object.freeze({
   wgradRowWorkgroup: 8,
   wgradTargetWorkgroups: 64,
   subgroups: true,
+  subgroupConv: true,
   tiledTile: null,
   tiledWgradTargetWorkgroups: 256,
 });

@@ -34,7 +34,7 @@
  * Lanes beyond 8 in larger subgroups load duplicates (lane % 8), so any size ≥ 8 is correct.
  */
 import { ACTIVATIONS_WGSL } from '../elementwise/pointwise.js';
-import { defineKernel, kernelCache } from '../spec.js';
+import { type Kernel, type UniformType, defineKernel, kernelCache } from '../spec.js';
 import { GEMM_BINDINGS, GEMM_EPILOGUE_OVERRIDES, GEMM_UNIFORMS } from './gemm.wgsl.js';
 
 /** The epilogue of one output: alpha, bias, accumulate, activation. */
@@ -65,14 +65,37 @@ export interface SubgroupGemmShape {
   vecB: boolean;
 }
 
+/**
+ * Uniforms of the implicit-convolution mode (subgroupConvKernel, launched by conv2d-sg.ts),
+ * beyond the GEMM's: A is not a matrix in memory but the im2col view of an NHWC input, row
+ * m = output pixel (n, u, v) on an OU×OV grid, k = window row t · RUN + r, read at
+ * ((n·inH + u·SU + offU)·inW + v·SV + offV)·CIN + t·inW·CIN + r. The mode needs lanes 'n',
+ * A not transposed, vecA (CIN and RUN multiples of 4, so a 4-k block never leaves a run),
+ * batch 1.
+ */
+export const SG_CONV_UNIFORMS = {
+  OU: 'u32', OV: 'u32', inH: 'u32', inW: 'u32', CIN: 'u32', SU: 'u32', SV: 'u32', offU: 'u32', offV: 'u32', RUN: 'u32',
+} as const;
+
 export function subgroupGemmKey(s: SubgroupGemmShape): string {
   return `sg-R${s.R}-${s.lanes}-${s.transA ? 'T' : 'N'}${s.transB ? 'T' : 'N'}-${s.vecA ? 4 : 1}${s.vecB ? 4 : 1}`;
 }
 
-export const subgroupGemmKernel = kernelCache((s: SubgroupGemmShape) => {
+const SG_BINDINGS = (s: SubgroupGemmShape) =>
+  ({ ...GEMM_BINDINGS, a: ['read', s.vecA ? 'vec4<f32>' : 'f32'], b: ['read', s.vecB ? 'vec4<f32>' : 'f32'] }) as const;
+type SgBinding = keyof ReturnType<typeof SG_BINDINGS>;
+type SgUniform = keyof typeof GEMM_UNIFORMS | 'nbP';
+
+export const subgroupGemmKernel = kernelCache((s: SubgroupGemmShape) => buildSubgroupKernel(s, false) as Kernel<SgBinding, SgUniform>);
+export const subgroupConvKernel = kernelCache(
+  (s: SubgroupGemmShape) => buildSubgroupKernel(s, true) as Kernel<SgBinding, SgUniform | keyof typeof SG_CONV_UNIFORMS>,
+);
+
+function buildSubgroupKernel(s: SubgroupGemmShape, conv: boolean): Kernel<string, string> {
   const { R } = s;
   const TS = 8 * R;
   const laneN = s.lanes === 'n';
+  if (conv && !(laneN && !s.transA && s.vecA)) throw new Error(`${subgroupGemmKey(s)}: the convolution mode needs lanes 'n' and vec4 rows of A`);
   // Shared / private operands: buffer name, layout, vec4, the extent of its index, its
   // leading dimension and batch offset.
   const A = { buf: 'a', layout: (s.transA ? 'ic' : 'kc') as Layout, vec: s.vecA, dim: 'p.M', ld: s.transA ? 'p.M' : 'p.K', off: 'oa' };
@@ -86,8 +109,6 @@ export const subgroupGemmKernel = kernelCache((s: SubgroupGemmShape) => {
   const J_ = [0, 1, 2, 3];
   const KK = [0, 1, 2, 3];
 
-  const elem = (op: typeof A) => (op.vec ? 'vec4<f32>' : 'f32');
-
   /** Emits one k-block (k0 = block start). `tail`: k may run past K (clamp and zero). */
   const block = (tail: boolean): string[] => {
     const L: string[] = [];
@@ -99,7 +120,9 @@ export const subgroupGemmKernel = kernelCache((s: SubgroupGemmShape) => {
       if (S.layout === 'kc') {
         // Lane l: row s0+8r+l, k0..k0+3.
         const row = `${S.off} + min(s0 + ${8 * r}u + sl, ${S.dim} - 1u) * ${S.ld}`;
-        load = S.vec
+        load = conv
+          ? `${S.buf}[xa${r} + ko]`
+          : S.vec
           ? `${S.buf}[(${row}) / 4u + k0 / 4u]`
           : `vec4<f32>(${KK.map((kk) => `${S.buf}[${row} + ${kIdx(kk)}]`).join(', ')})`;
         live = `vec4<u32>(k0) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(p.K)`;
@@ -169,12 +192,28 @@ export const subgroupGemmKernel = kernelCache((s: SubgroupGemmShape) => {
     }
   }
   if (S.layout === 'ic') L.push(`  let sk = sl % 4u;`, `  let sh = (sl / 4u) * 4u;`);
+  if (conv) {
+    // Each of the lane's R rows of A starts at its pixel's window (in vec4 units); ko walks
+    // k: +1 vec4 per block, and a jump to the next window row after RUN floats.
+    L.push(`  let plane = p.OU * p.OV;`);
+    for (const r of R_) {
+      L.push(
+        `  let cm${r} = min(s0 + ${8 * r}u + sl, p.M - 1u);`,
+        `  let cn${r} = cm${r} / plane;`,
+        `  let cq${r} = cm${r} - cn${r} * plane;`,
+        `  let cu${r} = cq${r} / p.OV;`,
+        `  let xa${r} = (((cn${r} * p.inH + cu${r} * p.SU + p.offU) * p.inW + (cq${r} - cu${r} * p.OV) * p.SV + p.offV) * p.CIN) / 4u;`,
+      );
+    }
+    L.push(`  let rowSkip = (p.inW * p.CIN - p.RUN) / 4u;`, `  var ko = 0u;`, `  var kr = 0u;`);
+  }
   for (const t of T_) L.push(`  var acc${t} = vec4<f32>(0.0);`);
   // When K % 4 may be nonzero every block clamps k and zeroes the values past K (a few
   // vector ops per block) rather than emitting a second copy of the block for the tail:
   // the block's code size is what the shader compile time grows with.
   L.push(`  for (var k0 = 0u; k0 < p.K; k0 += 4u) {`);
   L.push(...block(needTail));
+  if (conv) L.push(`    kr += 4u;`, `    ko += 1u;`, `    if (kr == p.RUN) { kr = 0u; ko += rowSkip; }`);
   L.push(`  }`);
   // Epilogue as a loop over the shared index: unrolled, its per-lane stores (and bias and
   // C loads) made the shader ~10× slower to compile (25 s with bias and beta). The
@@ -194,12 +233,12 @@ export const subgroupGemmKernel = kernelCache((s: SubgroupGemmShape) => {
 
   return defineKernel(
     {
-      name: subgroupGemmKey(s),
+      name: subgroupGemmKey(s) + (conv ? '-conv' : ''),
       enables: ['subgroups'],
       overrides: { ...GEMM_EPILOGUE_OVERRIDES, WG: ['u32', 8] },
       workgroupSize: ['WG'],
-      uniforms: { ...GEMM_UNIFORMS, nbP: 'u32' },
-      bindings: { ...GEMM_BINDINGS, a: ['read', elem(A)], b: ['read', elem(B)] },
+      uniforms: { ...GEMM_UNIFORMS, nbP: 'u32', ...(conv ? SG_CONV_UNIFORMS : {}) } as Record<string, UniformType>,
+      bindings: SG_BINDINGS(s),
     },
     /* wgsl */ `
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
@@ -222,4 +261,4 @@ ${L.join('\n')}
 }`,
     STORE_WGSL + ACTIVATIONS_WGSL,
   );
-});
+}

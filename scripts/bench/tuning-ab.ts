@@ -1,0 +1,109 @@
+/**
+ * A/B of convolution tunings on the whole training step and inference, interleaved in one
+ * process (the only way to compare on a shared, noisy machine: a slow phase hits every
+ * setting of a round alike).
+ *
+ *   npx tsx scripts/bench/tuning-ab.ts --set subgroupConv=false,true [--rounds 6] [--steps 3]
+ *       [--image-size 224] [--batch-size 8] [--json FILE]
+ *
+ * Each round runs every setting once: 2 untimed steps (the trainer's step-wait policy
+ * relearns the step time, a new setting compiles its pipelines), then --steps timed ones.
+ * Prints each setting's median over rounds of the round medians, and its ratio to the first.
+ * --set takes one ConvTuning field (src/kernels/conv2d/tuning.ts) and its values, booleans
+ * or numbers.
+ */
+import { writeFileSync } from 'node:fs';
+import { type ConvTuning, setConvTuning } from '../../src/kernels/conv2d/conv2d.js';
+import { DEFAULT_CONV } from '../../src/kernels/conv2d/tuning.js';
+import { Adam } from '../../src/nn/optim.js';
+import { buildModel } from '../../src/nn/models.js';
+import { Trainer } from '../../src/nn/trainer.js';
+import { createNodeContext, runMain } from '../../src/platform/node-gpu.js';
+import { BATCH_SIZE, IMAGE_SIZE, flagValue, intAtLeast } from '../lib/args.js';
+import { median, randomBatch } from './report.js';
+
+function parseSet(spec: string | undefined): { field: keyof ConvTuning; values: Array<boolean | number> } {
+  const m = spec ? /^(\w+)=(.+)$/.exec(spec) : null;
+  if (!m) throw new Error('--set FIELD=V1,V2,... is required, e.g. --set subgroupConv=false,true');
+  const field = m[1] as keyof ConvTuning;
+  const current = DEFAULT_CONV[field];
+  if (typeof current !== 'boolean' && typeof current !== 'number') {
+    throw new Error(`--set: ${m[1]} is not a boolean or numeric field of the convolution tuning`);
+  }
+  const values = m[2]!.split(',').map((v) => {
+    if (typeof current === 'boolean') {
+      if (v !== 'true' && v !== 'false') throw new Error(`--set ${field}: '${v}' is not true or false`);
+      return v === 'true';
+    }
+    const n = Number(v);
+    if (!Number.isFinite(n)) throw new Error(`--set ${field}: '${v}' is not a number`);
+    return n;
+  });
+  return { field, values };
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const { field, values } = parseSet(flagValue(args, ['set']));
+  const int = (names: readonly string[], d: string, min: number): number => {
+    try {
+      return intAtLeast(min)(flagValue(args, names) ?? d);
+    } catch (e) {
+      throw new Error(`--${names[0]}: ${(e as Error).message}`);
+    }
+  };
+  const rounds = int(['rounds'], '6', 1);
+  const steps = int(['steps'], '3', 1);
+  const size = int(IMAGE_SIZE, '224', 32);
+  const batch = int(BATCH_SIZE, '8', 1);
+  const json = flagValue(args, ['json']);
+
+  const ctx = await createNodeContext();
+  console.log(`adapter: ${ctx.info.adapter}; kernels: ${ctx.kernelPath}; tutorial b${batch} ${size}×${size}; ${rounds} rounds × ${steps} steps`);
+  const model = buildModel({ variant: 'tutorial', imageSize: size }).build(ctx, 1);
+  const trainer = new Trainer(ctx, model, new Adam({ lr: 1e-4 }));
+  const x = randomBatch(batch * size * size * 3, 1);
+  const y = new Float32Array(batch * trainer.units).map((_, i) => i % 2);
+  const modes = ['train', 'inference'] as const;
+  // perRound[mode][setting] = that round's median ms.
+  const perRound = modes.map(() => values.map(() => [] as number[]));
+  let step = 0;
+  for (let r = 0; r < rounds; r++) {
+    for (const [vi, value] of values.entries()) {
+      const prev = setConvTuning(ctx, { [field]: value });
+      try {
+        for (const [mi, mode] of modes.entries()) {
+          const run = () => (mode === 'train' ? trainer.trainStep(x, y, batch, step++) : trainer.evalStep(x, y, batch));
+          for (let i = 0; i < 2; i++) await run();
+          const ms: number[] = [];
+          for (let i = 0; i < steps; i++) {
+            const t0 = performance.now();
+            await run();
+            ms.push(performance.now() - t0);
+          }
+          perRound[mi]![vi]!.push(median(ms));
+        }
+      } finally {
+        setConvTuning(ctx, prev);
+      }
+    }
+    console.log(`round ${r + 1}: ` + modes.map((m, mi) => `${m} ${values.map((v, vi) => `${field}=${v} ${perRound[mi]![vi]!.at(-1)!.toFixed(0)}`).join(', ')}`).join('; '));
+  }
+  trainer.dispose();
+  model.dispose();
+  const result = modes.map((mode, mi) => ({
+    mode,
+    settings: values.map((value, vi) => {
+      const med = median(perRound[mi]![vi]!);
+      return { [field]: value, medianMs: med, ratioToFirst: med / median(perRound[mi]![0]!), roundMs: perRound[mi]![vi]! };
+    }),
+  }));
+  console.log(`| mode | ${values.map((v) => `${field}=${v} ms`).join(' | ')} | ${values.slice(1).map((v) => `${v} / ${values[0]}`).join(' | ')} |`);
+  console.log(`|---|${values.map(() => '---:').join('|')}|${values.slice(1).map(() => '---:').join('|')}|`);
+  for (const r of result) {
+    console.log(`| ${r.mode} | ${r.settings.map((s) => s.medianMs.toFixed(1)).join(' | ')} | ${r.settings.slice(1).map((s) => s.ratioToFirst.toFixed(3)).join(' | ')} |`);
+  }
+  if (json) writeFileSync(json, JSON.stringify({ adapter: ctx.info.adapter, field, size, batch, rounds, steps, result }, null, 2) + '\n');
+}
+
+void runMain(main);
