@@ -77,3 +77,35 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 fn taps(k: u32, r: u32, s: u32) -> u32 { return select(0u, (k - r + s - 1u) / s, r < k); }
 `,
 );
+
+/**
+ * FLIP_WEIGHTS for stride 1 and one group (conv2–5 of AlexNet): one phase, so tap t of
+ * w [T = KH·KW taps][Cin][Cout] goes to tap T − 1 − t of wt [T][Cout][Cin]. Invocation
+ * (x, y) = (co, ci) loops over the taps: no integer division at all, where the general
+ * kernel's per-invocation divisions (scalarised per lane by llvmpipe) made it take 12 ms
+ * for conv4's 332k weights.
+ */
+export const FLIP_WEIGHTS_S1 = defineKernel(
+  {
+    name: 'conv-flip-s1',
+    overrides: { WG: ['u32', 64] },
+    workgroupSize: ['WG'],
+    uniforms: { T: 'u32', Cin: 'u32', Cout: 'u32' },
+    bindings: { w: 'read', wt: 'read_write' },
+  },
+  /* wgsl */ `
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let co = gid.x;
+  if (co >= p.Cout) { return; }
+  let ci = gid.y;
+  let tapIn = p.Cin * p.Cout;
+  var src = ci * p.Cout + co;
+  var dst = (p.T - 1u) * tapIn + co * p.Cin + ci;
+  for (var t = 0u; t < p.T; t++) {
+    wt[dst] = w[src];
+    src += tapIn;
+    dst -= tapIn;
+  }
+}
+`,
+);

@@ -47,7 +47,7 @@
 import { type GpuContext, GpuError, grid2d } from '../context.js';
 import { activationId } from '../elementwise/pointwise.js';
 import { f32Bytes, launch } from '../spec.js';
-import { FLIP_WEIGHTS, PAD } from './conv2d-aux.wgsl.js';
+import { FLIP_WEIGHTS, FLIP_WEIGHTS_S1, PAD } from './conv2d-aux.wgsl.js';
 import { convGemmKernel, convRowKernel } from './conv2d-gemm.wgsl.js';
 import { convWgradKernel, convWgradRowKernel } from './conv2d-wgrad.wgsl.js';
 import { launchTiledConvGemm, tiledConvWgrad } from './conv2d-tiled.js';
@@ -243,14 +243,16 @@ export function conv2dBackwardData(ctx: GpuContext, g: Conv2dGeometry, gy: GPUBu
   const wsize = g.KH * g.KW * g.Cg * g.Cout;
   const wt = ctx.newStorage(wsize * 4, 'conv2d-dx-filter');
   const WG = 64;
-  launch(ctx, FLIP_WEIGHTS, {
-    label: `conv2d-flip${describeGeometry(g)}`,
-    constants: { WG },
-    uniforms: { KH: g.KH, KW: g.KW, Cg: g.Cg, Cout: g.Cout, Coutg: g.Coutg, sh: g.sh, sw: g.sw, groups: g.groups },
-    buffers: { w, wt },
-    need: { w: f32Bytes(wsize), wt: f32Bytes(wsize) },
-    workgroups: [Math.ceil(g.Cout / WG), g.Cg, g.KH * g.KW],
-  });
+  const flip = { label: `conv2d-flip${describeGeometry(g)}`, constants: { WG }, buffers: { w, wt }, need: { w: f32Bytes(wsize), wt: f32Bytes(wsize) } };
+  if (g.sh === 1 && g.sw === 1 && g.groups === 1) {
+    launch(ctx, FLIP_WEIGHTS_S1, { ...flip, uniforms: { T: g.KH * g.KW, Cin: g.Cin, Cout: g.Cout }, workgroups: [Math.ceil(g.Cout / WG), g.Cin, 1] });
+  } else {
+    launch(ctx, FLIP_WEIGHTS, {
+      ...flip,
+      uniforms: { KH: g.KH, KW: g.KW, Cg: g.Cg, Cout: g.Cout, Coutg: g.Coutg, sh: g.sh, sw: g.sw, groups: g.groups },
+      workgroups: [Math.ceil(g.Cout / WG), g.Cg, g.KH * g.KW],
+    });
+  }
   const contiguous = g.groups === 1;
   let rowsBefore = 0;
   for (const a of ph.list) {
