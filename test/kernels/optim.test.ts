@@ -20,14 +20,26 @@ import { expectClose, gpu, randomArray } from '../helpers.js';
 
 const W_TOL = { atol: 3e-7, rtol: 2e-6 };
 const STATE_TOL = { atol: 1e-6, rtol: 1e-5 };
-// Shapes not multiples of 4, 8 or 256; one over 256 elements so several workgroups run.
-const SHAPES = [[37, 11], [13]];
-const NAMES = ['dense.kernel', 'dense.bias'];
+// Two lengths not multiples of 4, 8 or 256 (the scalar kernels; one over 256 elements so
+// several workgroups run) and one a multiple of 4 (the vec4 kernels: 360 vec4s, 2 workgroups).
+const SHAPES = [[37, 11], [13], [5, 3, 4, 24]];
+const NAMES = ['dense.kernel', 'dense.bias', 'conv.kernel'];
 
 function poisonPool(ctx: GpuContext, sizes: number[]): void {
   const ts = sizes.map((n) => Tensor.empty(ctx, [n]));
   for (const t of ts) unary(ctx, 'fill', t.buffer, t.buffer, t.size, NaN);
   for (const t of ts) t.dispose();
+}
+
+/** Names of the kernels launched from now on (until stop()), from ctx.pipeline's calls ('fill' zeroes new state). */
+function watchKernels(ctx: GpuContext): Set<string> & { stop(): void } {
+  const names = new Set<string>() as Set<string> & { stop(): void };
+  const pipeline = ctx.pipeline.bind(ctx);
+  ctx.pipeline = (label, code, constants) => (names.add(label), pipeline(label, code, constants));
+  names.stop = () => {
+    ctx.pipeline = pipeline;
+  };
+  return names;
 }
 
 const sizeOf = (s: number[]) => s.reduce((a, b) => a * b, 1);
@@ -89,6 +101,7 @@ describe('Adam', () => {
       poisonPool(ctx, Array(6).fill(sizeOf(SHAPES[0]!)));
       const params = makeParams(ctx, 7);
       const opt = new Adam(c.opts);
+      const kernels = watchKernels(ctx);
       const w = (await readAll(params)).map((a) => Float64Array.from(a));
       const m = w.map((a) => new Float64Array(a.length));
       const v = w.map((a) => new Float64Array(a.length));
@@ -107,12 +120,14 @@ describe('Adam', () => {
       expect(ctx.stats.pipelinesCreated).toBe(pipelines);
       const got = await readAll(params);
       const state = opt.stateTensors();
-      expect(Object.keys(state).sort()).toEqual(['dense.bias.m', 'dense.bias.v', 'dense.kernel.m', 'dense.kernel.v']);
+      expect(Object.keys(state).sort()).toEqual(['conv.kernel.m', 'conv.kernel.v', 'dense.bias.m', 'dense.bias.v', 'dense.kernel.m', 'dense.kernel.v']);
+      expect([...kernels].filter((k) => k !== 'fill').sort()).toEqual(['adam', 'adam-vec4']);
       for (let k = 0; k < params.length; k++) {
         expectClose(got[k]!, w[k]!, W_TOL, `${NAMES[k]} after 3 steps`);
         expectClose(await state[`${NAMES[k]}.m`]!.toArray(), m[k]!, STATE_TOL, `${NAMES[k]}.m`);
         expectClose(await state[`${NAMES[k]}.v`]!.toArray(), v[k]!, STATE_TOL, `${NAMES[k]}.v`);
       }
+      kernels.stop();
       release(params, opt);
     });
 
@@ -208,6 +223,7 @@ describe('SGD', () => {
       poisonPool(ctx, Array(6).fill(sizeOf(SHAPES[0]!)));
       const params = makeParams(ctx, 37);
       const opt = new SGD(c);
+      const kernels = watchKernels(ctx);
       const w = (await readAll(params)).map((x) => Float64Array.from(x));
       const bufs: Array<Float64Array | null> = w.map(() => null);
       let pipelines = 0;
@@ -223,11 +239,14 @@ describe('SGD', () => {
       expect(ctx.stats.pipelinesCreated).toBe(pipelines);
       const got = await readAll(params);
       const state = opt.stateTensors();
-      expect(Object.keys(state).sort()).toEqual(c.momentum ? ['dense.bias.momentum', 'dense.kernel.momentum'] : []);
+      expect(Object.keys(state).sort()).toEqual(c.momentum ? ['conv.kernel.momentum', 'dense.bias.momentum', 'dense.kernel.momentum'] : []);
+      const name = c.momentum ? 'sgd-momentum' : 'sgd';
+      expect([...kernels].filter((k) => k !== 'fill').sort()).toEqual([name, `${name}-vec4`]);
       for (let k = 0; k < params.length; k++) {
         expectClose(got[k]!, w[k]!, W_TOL, `${NAMES[k]} after 3 steps`);
         if (c.momentum) expectClose(await state[`${NAMES[k]}.momentum`]!.toArray(), bufs[k]!, STATE_TOL, `${NAMES[k]}.momentum`);
       }
+      kernels.stop();
       release(params, opt);
     });
 

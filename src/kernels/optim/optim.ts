@@ -45,20 +45,26 @@ function checkCount(op: string, n: number): void {
   if (n <= 0) throw new Error(`${op}: empty parameter`);
 }
 
+/** The vec4 kernel when n is a multiple of 4 (its p.n and grid count vec4s), else the scalar one. */
+function pick<K>(kernels: { scalar: K; vec4: K }, n: number): { kernel: K; count: number } {
+  return n % 4 === 0 ? { kernel: kernels.vec4, count: n / 4 } : { kernel: kernels.scalar, count: n };
+}
+
 /** In-place Adam update of w, m, v from gradient g (n elements). */
 export function adamUpdate(ctx: GpuContext, g: GPUBuffer, w: GPUBuffer, m: GPUBuffer, v: GPUBuffer, n: number, s: AdamScalars): void {
   checkCount('adam', n);
   const b = f32Bytes(n);
-  launch(ctx, ADAM, {
+  const { kernel, count } = pick(ADAM, n);
+  launch(ctx, kernel, {
     label: `adam[${n}]`,
     constants: { WG },
     uniforms: {
-      n, oneMinusBeta1: 1 - s.beta1, oneMinusBeta2: 1 - s.beta2, eps: s.epsilon,
+      n: count, oneMinusBeta1: 1 - s.beta1, oneMinusBeta2: 1 - s.beta2, eps: s.epsilon,
       stepSize: s.stepSize, vScale: s.vScale, wd: s.weightDecay,
     },
     buffers: { g, w, m, v },
     need: { g: b, w: b, m: b, v: b },
-    workgroups: grid2d(Math.ceil(n / WG)),
+    workgroups: grid2d(Math.ceil(count / WG)),
   });
 }
 
@@ -76,22 +82,24 @@ export function sgdUpdate(
   checkCount('sgd', n);
   const b = f32Bytes(n);
   if (buf) {
-    launch(ctx, SGD_MOMENTUM, {
+    const { kernel, count } = pick(SGD_MOMENTUM, n);
+    launch(ctx, kernel, {
       label: `sgd-momentum[${n}]`,
       constants: { WG },
-      uniforms: { n, lr: s.lr, momentum: s.momentum, wd: s.weightDecay, nesterov: s.nesterov ? 1 : 0 },
+      uniforms: { n: count, lr: s.lr, momentum: s.momentum, wd: s.weightDecay, nesterov: s.nesterov ? 1 : 0 },
       buffers: { g, w, buf },
       need: { g: b, w: b, buf: b },
-      workgroups: grid2d(Math.ceil(n / WG)),
+      workgroups: grid2d(Math.ceil(count / WG)),
     });
   } else {
-    launch(ctx, SGD, {
+    const { kernel, count } = pick(SGD, n);
+    launch(ctx, kernel, {
       label: `sgd[${n}]`,
       constants: { WG },
-      uniforms: { n, lr: s.lr, wd: s.weightDecay },
+      uniforms: { n: count, lr: s.lr, wd: s.weightDecay },
       buffers: { g, w },
       need: { g: b, w: b },
-      workgroups: grid2d(Math.ceil(n / WG)),
+      workgroups: grid2d(Math.ceil(count / WG)),
     });
   }
 }

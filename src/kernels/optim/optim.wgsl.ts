@@ -1,4 +1,31 @@
+import type { Kernel, UniformType } from '../spec.js';
 import { elementKernel } from '../wgsl-common.js';
+
+/**
+ * An update rule as two kernels from one body: `scalar` (one float per invocation) and
+ * `vec4` (four: the same text on vec4<f32> values, WGSL's arithmetic being componentwise
+ * with scalars broadcast; p.n then counts vec4s). The launcher takes vec4 when the tensor's
+ * length is a multiple of 4: on lavapipe a load costs per lane whatever its width, so four
+ * floats per load nearly halve an update that is all loads and stores. The first binding
+ * (the gradient) is read-only, the others read-write.
+ */
+function optimizerKernels<B extends string, U extends string>(
+  name: string,
+  uniforms: Readonly<Record<U, UniformType>>,
+  buffers: readonly [B, ...B[]],
+  body: string,
+): { scalar: Kernel<B, U>; vec4: Kernel<B, U> } {
+  const make = (type: 'f32' | 'vec4<f32>') =>
+    elementKernel<B, U>(
+      {
+        name: type === 'f32' ? name : `${name}-vec4`,
+        uniforms,
+        bindings: Object.fromEntries(buffers.map((b, k) => [b, [k === 0 ? 'read' : 'read_write', type] as const])) as Record<B, readonly ['read' | 'read_write', string]>,
+      },
+      body,
+    );
+  return { scalar: make('f32'), vec4: make('vec4<f32>') };
+}
 
 /**
  * Adam, one fused pass per parameter tensor: reads g, w, m, v once and writes w, m, v.
@@ -11,12 +38,10 @@ import { elementKernel } from '../wgsl-common.js';
  * 1−β computed in float64 on the host: 1 − f32(0.999) in float32 is off by 1.3e-5.
  * wd adds PyTorch-style L2 (wd·w) to the gradient first (0 disables it).
  */
-export const ADAM = elementKernel(
-  {
-    name: 'adam',
-    uniforms: { n: 'u32', oneMinusBeta1: 'f32', oneMinusBeta2: 'f32', eps: 'f32', stepSize: 'f32', vScale: 'f32', wd: 'f32' },
-    bindings: { g: 'read', w: 'read_write', m: 'read_write', v: 'read_write' },
-  },
+export const ADAM = optimizerKernels(
+  'adam',
+  { n: 'u32', oneMinusBeta1: 'f32', oneMinusBeta2: 'f32', eps: 'f32', stepSize: 'f32', vScale: 'f32', wd: 'f32' },
+  ['g', 'w', 'm', 'v'],
   /* wgsl */ `
   let wi = w[i];
   let gi = g[i] + p.wd * wi;
@@ -34,12 +59,10 @@ export const ADAM = elementKernel(
  * w −= lr·(nesterov ? g' + μ·buf : buf). PyTorch sets buf = g' at the first step; a
  * zero-filled buffer gives exactly that (μ·0 + g' = g').
  */
-export const SGD_MOMENTUM = elementKernel(
-  {
-    name: 'sgd-momentum',
-    uniforms: { n: 'u32', lr: 'f32', momentum: 'f32', wd: 'f32', nesterov: 'u32' },
-    bindings: { g: 'read', w: 'read_write', buf: 'read_write' },
-  },
+export const SGD_MOMENTUM = optimizerKernels(
+  'sgd-momentum',
+  { n: 'u32', lr: 'f32', momentum: 'f32', wd: 'f32', nesterov: 'u32' },
+  ['g', 'w', 'buf'],
   /* wgsl */ `
   let wi = w[i];
   let gi = g[i] + p.wd * wi;
@@ -51,8 +74,10 @@ export const SGD_MOMENTUM = elementKernel(
 );
 
 /** Plain SGD without a momentum buffer: w −= lr·(g + wd·w). */
-export const SGD = elementKernel(
-  { name: 'sgd', uniforms: { n: 'u32', lr: 'f32', wd: 'f32' }, bindings: { g: 'read', w: 'read_write' } },
+export const SGD = optimizerKernels(
+  'sgd',
+  { n: 'u32', lr: 'f32', wd: 'f32' },
+  ['g', 'w'],
   /* wgsl */ `
   let wi = w[i];
   w[i] = wi - p.lr * (g[i] + p.wd * wi);`,
