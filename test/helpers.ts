@@ -37,6 +37,22 @@ export function randomArray(n: number, seed: number, lo = -1, hi = 1): Float32Ar
   return out;
 }
 
+/**
+ * Records the kernel (pipeline) name of every launch on ctx from now on, until stop(): to
+ * check which of a kernel's variants a launcher chose, not only that the numbers are right.
+ */
+export function watchKernels(ctx: GpuContext): { names: string[]; stop(): void } {
+  const names: string[] = [];
+  const pipeline = ctx.pipeline.bind(ctx);
+  ctx.pipeline = (label, code, constants) => (names.push(label), pipeline(label, code, constants));
+  return {
+    names,
+    stop: () => {
+      ctx.pipeline = pipeline;
+    },
+  };
+}
+
 /** A tensor of NaN, so any element a kernel forgets to write fails the comparison. */
 export function poisoned(ctx: GpuContext, shape: number[]): Tensor {
   const n = shape.reduce((a, b) => a * b, 1);

@@ -32,7 +32,7 @@ import {
 import { type Conv2dOptions, conv2dGeometry } from '../../src/kernels/conv2d/geometry.js';
 import { conv2d, conv2dOutputShape } from '../../src/autograd/ops/conv2d.js';
 import { Tensor, backward, tidy } from '../../src/autograd/index.js';
-import { dot, expectClose, gpu, numericGrad, randomArray, rng, sampleIndices } from '../helpers.js';
+import { dot, expectClose, gpu, numericGrad, randomArray, rng, sampleIndices, watchKernels } from '../helpers.js';
 import { type Shape4, cases, fmt, runKernels, size } from './conv2d-cases.js';
 
 describe('conv2d geometry', () => {
@@ -164,9 +164,7 @@ describe('conv2d kernels vs float64 reference', () => {
     // Software kernel path only (the tiled project runs the tiled kernels), and without
     // subgroups of ≥ 8 lanes (the default-limits project) the other kernels must run.
     const sg = ctx.kernelPath === 'software' && ctx.subgroupMinSize >= 8;
-    const names: string[] = [];
-    const pipeline = ctx.pipeline.bind(ctx);
-    ctx.pipeline = (label, code, constants) => (names.push(label), pipeline(label, code, constants));
+    const { names, stop } = watchKernels(ctx);
     try {
       const ci = cases.findIndex((c) => c.w[3] === 44);
       const c = cases[ci]!;
@@ -191,7 +189,7 @@ describe('conv2d kernels vs float64 reference', () => {
         expect(names.filter((n) => n.endsWith('-conv')).length).toBe(subgroupConv && sg ? 2 : 0);
       }
     } finally {
-      ctx.pipeline = pipeline;
+      stop();
     }
     expect(DEFAULT_CONV.subgroupConv).toBe(true);
   });

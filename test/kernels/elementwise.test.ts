@@ -13,7 +13,7 @@ import { type GpuContext, grid2d } from '../../src/kernels/context.js';
 import { broadcastMiddle } from '../../src/kernels/elementwise/broadcast.js';
 import { reduceMiddle } from '../../src/kernels/reduce/reduce.js';
 import { axpbyInPlace, binary, type BinaryOpName, unary, type UnaryOpName } from '../../src/kernels/elementwise/elementwise.js';
-import { expectClose, gpu, poisoned, randomArray } from '../helpers.js';
+import { expectClose, gpu, poisoned, randomArray, watchKernels } from '../helpers.js';
 
 const TOL = { atol: 1e-6, rtol: 1e-6 };
 const f32 = Math.fround;
@@ -40,14 +40,18 @@ const binaryRef: Record<BinaryOpName, (u: number, v: number, a: number, b: numbe
 
 describe('unary', () => {
   for (const op of Object.keys(unaryRef) as UnaryOpName[])
-    for (const n of [1, 1001])
+    // 1028: a multiple of 4, so the vec4 kernel (fill has only the scalar one).
+    for (const n of [1, 1001, 1028])
       it(`${op} on ${n} elements`, async () => {
         const ctx = await gpu();
+        const kernels = watchKernels(ctx);
         const x = randomArray(n, 3 + n, -6, 6);
         const [alpha, beta] = op === 'affine' ? [-1.75, 0.3] : op === 'fill' ? [0.625, 0] : [1, 0];
         const X = Tensor.fromArray(ctx, x, [n]);
         const Y = poisoned(ctx, [n]);
         unary(ctx, op, X.buffer, Y.buffer, n, alpha, beta);
+        kernels.stop();
+        expect(kernels.names).toEqual([op === 'fill' ? 'fill' : n % 4 === 0 ? 'unary-vec4' : 'unary']);
         const want = Array.from(x, (v) => unaryRef[op](v, f32(alpha), f32(beta)));
         expectClose(await Y.toArray(), want, TOL, op);
         X.dispose();
@@ -70,9 +74,13 @@ describe('binary', () => {
       [1003, 1003],
       [7 * 131, 131],
       [389, 1],
+      [1028, 1028], // the vec4 kernel: both lengths multiples of 4
+      [7 * 132, 132],
+      [1028, 2], // scalar: b's length is not
     ])
       it(`${op} on ${n} elements, b of ${nb}`, async () => {
         const ctx = await gpu();
+        const kernels = watchKernels(ctx);
         const a = randomArray(n, 11 + n, -3, 3);
         // sigmoidBackward and reluBackward take y = σ(x) and x as their second operand.
         const b = op === 'sigmoidBackward' ? randomArray(nb, 12 + nb, 0.01, 0.99) : randomArray(nb, 12 + nb, -2, 2);
@@ -81,6 +89,8 @@ describe('binary', () => {
         const B = Tensor.fromArray(ctx, b, [nb]);
         const Y = poisoned(ctx, [n]);
         binary(ctx, op, A.buffer, B.buffer, Y.buffer, n, nb, alpha, beta);
+        kernels.stop();
+        expect(kernels.names).toEqual([n % 4 === 0 && nb % 4 === 0 ? 'binary-vec4' : 'binary']);
         const want = Array.from(a, (u, i) => binaryRef[op](u, b[i % nb]!, alpha, beta));
         expectClose(await Y.toArray(), want, TOL, op);
         [A, B, Y].forEach((t) => t.dispose());
@@ -92,16 +102,19 @@ describe('binary', () => {
     expect(() => binary(ctx, 'mul', A.buffer, A.buffer, A.buffer, 10, 3)).toThrow(/mul: cannot broadcast 3 values over 10/);
   });
 
-  it('axpbyInPlace: dst = α·dst + β·src', async () => {
-    const ctx = await gpu();
-    const n = 517;
-    const d = randomArray(n, 21);
-    const s = randomArray(n, 22);
-    const D = Tensor.fromArray(ctx, d, [n]);
-    const S = Tensor.fromArray(ctx, s, [n]);
-    axpbyInPlace(ctx, D.buffer, S.buffer, n, 0.75, -2);
-    expectClose(await D.toArray(), Array.from(d, (v, i) => 0.75 * v - 2 * s[i]!), TOL, 'dst');
-  });
+  for (const n of [517, 516])
+    it(`axpbyInPlace: dst = α·dst + β·src (${n} elements)`, async () => {
+      const ctx = await gpu();
+      const d = randomArray(n, 21);
+      const s = randomArray(n, 22);
+      const D = Tensor.fromArray(ctx, d, [n]);
+      const S = Tensor.fromArray(ctx, s, [n]);
+      const kernels = watchKernels(ctx);
+      axpbyInPlace(ctx, D.buffer, S.buffer, n, 0.75, -2);
+      kernels.stop();
+      expect(kernels.names).toEqual([n % 4 === 0 ? 'axpby-inplace-vec4' : 'axpby-inplace']);
+      expectClose(await D.toArray(), Array.from(d, (v, i) => 0.75 * v - 2 * s[i]!), TOL, 'dst');
+    });
 
   it('broadcastMiddle: out[a, r, b] = α·g[a, b]', async () => {
     const ctx = await gpu();

@@ -14,14 +14,18 @@ const WG = 256;
 export type UnaryOpName = 'copy' | 'relu' | 'sigmoid' | 'affine' | 'square' | 'fill';
 export type BinaryOpName = 'axpby' | 'mul' | 'reluBackward' | 'sigmoidBackward';
 
+/** Elements per invocation: 4 (the vec4 kernels) when every length is a multiple of 4. */
+const width = (...lengths: number[]): 1 | 4 => (lengths.every((n) => n % 4 === 0) ? 4 : 1);
+
 function runUnary(ctx: GpuContext, op: string, x: GPUBuffer, out: GPUBuffer, n: number, alpha: number, beta: number): void {
-  launch(ctx, UNARY, {
+  const w = width(n);
+  launch(ctx, w === 4 ? UNARY.vec4 : UNARY.scalar, {
     label: `${op}[${n}]`,
     constants: { OP: caseId(UNARY_CASES, op), WG },
-    uniforms: { n, alpha, beta },
+    uniforms: { n: n / w, alpha, beta },
     buffers: { x, out },
     need: { x: f32Bytes(n), out: f32Bytes(n) },
-    workgroups: grid2d(Math.ceil(n / WG)),
+    workgroups: grid2d(Math.ceil(n / w / WG)),
   });
 }
 
@@ -51,13 +55,14 @@ export function unary(
 
 function runBinary(ctx: GpuContext, op: string, a: GPUBuffer, b: GPUBuffer, out: GPUBuffer, n: number, nb: number, alpha: number, beta: number): void {
   if (nb <= 0 || n % nb !== 0) throw new Error(`${op}: cannot broadcast ${nb} values over ${n}`);
-  launch(ctx, BINARY, {
+  const w = width(n, nb);
+  launch(ctx, w === 4 ? BINARY.vec4 : BINARY.scalar, {
     label: `${op}[${n} · ${nb}]`,
     constants: { OP: caseId(BINARY_CASES, op), WG },
-    uniforms: { n, nb, alpha, beta },
+    uniforms: { n: n / w, nb: nb / w, alpha, beta },
     buffers: { a, b, out },
     need: { a: f32Bytes(n), b: f32Bytes(nb), out: f32Bytes(n) },
-    workgroups: grid2d(Math.ceil(n / WG)),
+    workgroups: grid2d(Math.ceil(n / w / WG)),
   });
 }
 
@@ -92,12 +97,13 @@ export function activationBackward(ctx: GpuContext, name: ActivationName, g: GPU
 
 /** dst = alpha·dst + beta·src, in place. */
 export function axpbyInPlace(ctx: GpuContext, dst: GPUBuffer, src: GPUBuffer, n: number, alpha: number, beta: number): void {
-  launch(ctx, AXPBY_INPLACE, {
+  const w = width(n);
+  launch(ctx, w === 4 ? AXPBY_INPLACE.vec4 : AXPBY_INPLACE.scalar, {
     label: `axpby-inplace[${n}]`,
     constants: { WG },
-    uniforms: { n, alpha, beta },
+    uniforms: { n: n / w, alpha, beta },
     buffers: { src, dst },
     need: { src: f32Bytes(n), dst: f32Bytes(n) },
-    workgroups: grid2d(Math.ceil(n / WG)),
+    workgroups: grid2d(Math.ceil(n / w / WG)),
   });
 }

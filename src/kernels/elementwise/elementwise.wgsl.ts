@@ -33,48 +33,84 @@ export const BINARY_CASES: Readonly<Record<string, string>> = {
 
 const OP_OVERRIDE = { OP: ['u32', 0] } as const;
 
-/** Unary map out[i] = f(x[i]); OP selects f at pipeline creation. */
-export const UNARY = elementKernel(
-  { name: 'unary', overrides: OP_OVERRIDE, uniforms: { n: 'u32', alpha: 'f32', beta: 'f32' }, bindings: { x: 'read', out: 'read_write' } },
-  /* wgsl */ `
-  let v = x[i];
+/** The unary map f selected by the OP override (folded at pipeline creation). */
+const UNARY_FN = /* wgsl */ `
+fn unary_op(v: f32) -> f32 {
   var r: f32;
   switch OP {
 ${switchCases(UNARY_CASES)}
     default: { r = v; }
   }
-  out[i] = r;`,
-  ACTIVATIONS_WGSL,
-);
+  return r;
+}
+`;
 
-/**
- * Binary map out[i] = f(a[i], b[i % nb]): b broadcasts along the leading dimensions when
- * it is smaller (a bias over the last axis, a scalar).
- */
-export const BINARY = elementKernel(
-  {
-    name: 'binary',
-    overrides: OP_OVERRIDE,
-    uniforms: { n: 'u32', nb: 'u32', alpha: 'f32', beta: 'f32' },
-    bindings: { a: 'read', b: 'read', out: 'read_write' },
-  },
-  /* wgsl */ `
-  let u = a[i];
-  let v = b[i % p.nb];
+/** The binary map f(u, v) selected by OP. */
+const BINARY_FN = /* wgsl */ `
+fn binary_op(u: f32, v: f32) -> f32 {
   var r: f32;
   switch OP {
 ${switchCases(BINARY_CASES)}
     default: { r = u; }
   }
-  out[i] = r;`,
-  ACTIVATIONS_WGSL,
-);
+  return r;
+}
+`;
+
+/**
+ * Element-wise kernels come in two widths from one map: `scalar`, one float per invocation,
+ * and `vec4`, four (p.n and p.nb then count vec4s), which the launchers take when the
+ * lengths are multiples of 4: on lavapipe a load or store costs per lane whatever its
+ * width, so four floats per access nearly halve these all-memory kernels.
+ */
+const F32 = 'f32';
+const V4 = 'vec4<f32>';
+const perComponent = (call: (c: string) => string) => `vec4<f32>(${['x', 'y', 'z', 'w'].map(call).join(', ')})`;
+
+/** Unary map out[i] = f(x[i]); OP selects f at pipeline creation. */
+export const UNARY = {
+  scalar: elementKernel(
+    { name: 'unary', overrides: OP_OVERRIDE, uniforms: { n: 'u32', alpha: 'f32', beta: 'f32' }, bindings: { x: ['read', F32], out: ['read_write', F32] } },
+    '  out[i] = unary_op(x[i]);',
+    ACTIVATIONS_WGSL + UNARY_FN,
+  ),
+  vec4: elementKernel(
+    { name: 'unary-vec4', overrides: OP_OVERRIDE, uniforms: { n: 'u32', alpha: 'f32', beta: 'f32' }, bindings: { x: ['read', V4], out: ['read_write', V4] } },
+    `  let v = x[i];\n  out[i] = ${perComponent((c) => `unary_op(v.${c})`)};`,
+    ACTIVATIONS_WGSL + UNARY_FN,
+  ),
+};
+
+/**
+ * Binary map out[i] = f(a[i], b[i % nb]): b broadcasts along the leading dimensions when
+ * it is smaller (a bias over the last axis, a scalar).
+ */
+const binaryKernel = (type: typeof F32 | typeof V4) =>
+  elementKernel(
+    {
+      name: type === F32 ? 'binary' : 'binary-vec4',
+      overrides: OP_OVERRIDE,
+      uniforms: { n: 'u32', nb: 'u32', alpha: 'f32', beta: 'f32' },
+      bindings: { a: ['read', type], b: ['read', type], out: ['read_write', type] },
+    },
+    type === F32
+      ? '  out[i] = binary_op(a[i], b[i % p.nb]);'
+      : `  let u = a[i];\n  let v = b[i % p.nb];\n  out[i] = ${perComponent((c) => `binary_op(u.${c}, v.${c})`)};`,
+    ACTIVATIONS_WGSL + BINARY_FN,
+  );
+export const BINARY = { scalar: binaryKernel(F32), vec4: binaryKernel(V4) };
 
 /** In-place accumulate dst[i] = alpha * dst[i] + beta * src[i]. */
-export const AXPBY_INPLACE = elementKernel(
-  { name: 'axpby-inplace', uniforms: { n: 'u32', alpha: 'f32', beta: 'f32' }, bindings: { src: 'read', dst: 'read_write' } },
-  '  dst[i] = p.alpha * dst[i] + p.beta * src[i];',
-);
+const axpbyKernel = (type: typeof F32 | typeof V4) =>
+  elementKernel(
+    {
+      name: type === F32 ? 'axpby-inplace' : 'axpby-inplace-vec4',
+      uniforms: { n: 'u32', alpha: 'f32', beta: 'f32' },
+      bindings: { src: ['read', type], dst: ['read_write', type] },
+    },
+    '  dst[i] = p.alpha * dst[i] + p.beta * src[i];',
+  );
+export const AXPBY_INPLACE = { scalar: axpbyKernel(F32), vec4: axpbyKernel(V4) };
 
 /**
  * out[i] = value. Its own shader because it binds only `out`: the unary map would bind the
