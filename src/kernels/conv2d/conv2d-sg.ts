@@ -1,7 +1,6 @@
 /**
  * Implicit-GEMM convolution on the subgroup GEMM kernel (gemm-subgroup.wgsl.ts in its
- * convolution mode), for the forward pass and the stride-1 data gradient when channels come
- * in fours.
+ * convolution mode), for the forward pass and the stride-1 data gradient.
  *
  * Why: that kernel is the fastest code this project has on lavapipe (docs/BENCHMARKS.md,
  * "What limits GEMM here"). A subgroup computes 8·R output pixels × 32 output channels;
@@ -12,15 +11,21 @@
  * loads it once per lane. Nothing materialises im2col: a row's address is its pixel's window
  * start, and k walks the window row by row (a run of KW·CIN contiguous floats each).
  *
- * Applies when: groups 1, the input's channels CIN and so each run a multiple of 4 (vec4
- * rows), the output written contiguously (forward; a data gradient with stride 1, i.e. one
- * phase), weights one [K, NCOLS] matrix. Other shapes (conv1's 3 channels, strided data
- * gradients, groups) keep the kernels of conv2d-gemm.wgsl.ts.
+ * With fewer channels (AlexNet's conv1: 3, so its 11-tap rows are runs of 33 floats, not
+ * vec4-aligned) the lanes run along the pixels instead: each lane loads 4 pixels' windows as
+ * scalars, and the weights (vec4 along the output channels) are the shared operand; the
+ * GEMM's cost model picks the direction and tile (on the explicit GEMM of conv1's shape that
+ * choice was 1.3–1.5× faster than the row-reuse kernel's time for the convolution).
+ *
+ * Applies when: groups 1, runs of at least 4 floats (any window of 2+ taps, or 4+
+ * channels), the output written contiguously (forward; a data gradient with stride 1, i.e.
+ * one phase), weights one [K, NCOLS] matrix. Other shapes (strided data gradients, groups)
+ * keep the kernels of conv2d-gemm.wgsl.ts.
  */
 import type { GpuContext } from '../context.js';
 import { grid2d } from '../context.js';
 import { activationId } from '../elementwise/pointwise.js';
-import { hasSubgroupGemm, resolveGemmVariant } from '../gemm/gemm.js';
+import { bestSubgroupTile, hasSubgroupGemm } from '../gemm/gemm.js';
 import { subgroupConvKernel } from '../gemm/gemm-subgroup.wgsl.js';
 import { f32Bytes, launch } from '../spec.js';
 import type { GemmLaunch } from './conv2d.js';
@@ -31,7 +36,7 @@ export function subgroupConvApplies(ctx: GpuContext, L: GemmLaunch): boolean {
   const cfg = convTuning(ctx);
   return (
     cfg.subgroupConv && cfg.subgroups && hasSubgroupGemm(ctx) &&
-    L.groups === 1 && L.NRUN === 1 && L.TH > 0 && L.CIN % 4 === 0 && L.RUN % 4 === 0 &&
+    L.groups === 1 && L.NRUN === 1 && L.TH > 0 && L.RUN >= 4 &&
     L.OSU === 1 && L.OSV === 1 && L.ooffU === 0 && L.ooffV === 0 && L.OH === L.OU && L.OW === L.OV &&
     L.COUT === L.NCOLS && L.wOff === 0 && L.WROW === L.NCOLS
   );
@@ -42,14 +47,16 @@ export function launchSubgroupConv(ctx: GpuContext, L: GemmLaunch, input: GPUBuf
   const N = L.NCOLS;
   const K = L.TH * L.RUN;
   const sizes = { M, N, K, strideA: 0, strideB: 0, strideC: 0, batch: 1 };
-  // R (8·R pixels per subgroup) by the GEMM's cost model; lanes along the output channels.
-  const v = resolveGemmVariant(ctx, { kind: 'subgroup', R: 0, lanes: 'n', WG: 8 }, { M, N, K }, sizes);
-  const R = v.kind === 'subgroup' ? v.R : 2;
+  // vec4 rows of A need every window row aligned: channels and runs in fours.
+  const vecA = L.CIN % 4 === 0 && L.RUN % 4 === 0;
   const vecB = N % 4 === 0;
   const WG = 8;
-  const nbP = Math.ceil(N / (4 * WG));
-  const [x, y] = grid2d(nbP * Math.ceil(M / (8 * R)));
-  launch(ctx, subgroupConvKernel({ R, lanes: 'n', transA: false, transB: false, vecA: true, vecB }), {
+  // Lanes along N need vec4 rows of A (the kernel's convolution mode); else along M.
+  const { R, lanes } = bestSubgroupTile(sizes, vecA, vecB, vecA ? ['n', 'm'] : ['m'], [1, 2, 3, 4], WG);
+  const [shared, priv] = lanes === 'n' ? [M, N] : [N, M];
+  const nbP = Math.ceil(priv / (4 * WG));
+  const [x, y] = grid2d(nbP * Math.ceil(shared / (8 * R)));
+  launch(ctx, subgroupConvKernel({ R, lanes, transA: false, transB: false, vecA, vecB }), {
     label: L.label,
     uniforms: {
       M, N, K, strideA: 0, strideB: 0, strideC: 0, alpha: 1, beta: 0, nbP,

@@ -18,10 +18,11 @@
  *   compile-time-specialised kernel (convRowKernel) gives each invocation TM consecutive
  *   pixels of an output row and loads every input column once for all the taps that read
  *   it (~2× faster than the generic kernel at conv3–5).
- *   When the input's channels come in fours (conv2–5), the forward and the stride-1 data
- *   gradient run instead on the subgroup GEMM kernel in its convolution mode (conv2d-sg.ts):
- *   vec4 window loads shared through subgroup broadcast, 1.1–1.7× faster than the row kernel
- *   per pass, 12% off the training step (docs/BENCHMARKS.md).
+ *   With subgroups, the forward and the stride-1 data gradient run instead on the subgroup
+ *   GEMM kernel in its convolution mode (conv2d-sg.ts) whenever a window row is a run of at
+ *   least 4 floats: channels in fours (conv2–5) get vec4 window loads shared through
+ *   subgroup broadcast, 1.1–1.7× faster than the row kernel per pass; conv1 (3 channels)
+ *   gets lanes along the pixels, 1.35× (docs/BENCHMARKS.md).
  * - Data gradient = implicit GEMM over the zero-padded output gradient with the flipped
  *   filter, split into stride phases: input rows iy with (iy + padT) mod sh = rh receive
  *   exactly the taps kh ≡ rh (mod sh), so each of the sh·sw phases is a stride-1

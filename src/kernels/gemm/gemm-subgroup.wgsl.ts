@@ -68,10 +68,11 @@ export interface SubgroupGemmShape {
 /**
  * Uniforms of the implicit-convolution mode (subgroupConvKernel, launched by conv2d-sg.ts),
  * beyond the GEMM's: A is not a matrix in memory but the im2col view of an NHWC input, row
- * m = output pixel (n, u, v) on an OU×OV grid, k = window row t · RUN + r, read at
- * ((n·inH + u·SU + offU)·inW + v·SV + offV)·CIN + t·inW·CIN + r. The mode needs lanes 'n',
- * A not transposed, vecA (CIN and RUN multiples of 4, so a 4-k block never leaves a run),
- * batch 1.
+ * m = output pixel (n, u, v) on an OU×OV grid, k = window row t · RUN + r (K = TH·RUN), read
+ * at ((n·inH + u·SU + offU)·inW + v·SV + offV)·CIN + t·inW·CIN + r. The mode needs A not
+ * transposed, batch 1, and either vecA (CIN and RUN multiples of 4, so a 4-k block never
+ * leaves a run; either lane direction) or RUN ≥ 4 (scalar rows of A, lanes along M, so a
+ * block crosses at most one run's end).
  */
 export const SG_CONV_UNIFORMS = {
   OU: 'u32', OV: 'u32', inH: 'u32', inW: 'u32', CIN: 'u32', SU: 'u32', SV: 'u32', offU: 'u32', offV: 'u32', RUN: 'u32',
@@ -95,7 +96,9 @@ function buildSubgroupKernel(s: SubgroupGemmShape, conv: boolean): Kernel<string
   const { R } = s;
   const TS = 8 * R;
   const laneN = s.lanes === 'n';
-  if (conv && !(laneN && !s.transA && s.vecA)) throw new Error(`${subgroupGemmKey(s)}: the convolution mode needs lanes 'n' and vec4 rows of A`);
+  if (conv && (s.transA || (laneN && !s.vecA))) {
+    throw new Error(`${subgroupGemmKey(s)}: the convolution mode needs A not transposed, and vec4 rows of A when lanes run along N`);
+  }
   // Shared / private operands: buffer name, layout, vec4, the extent of its index, its
   // leading dimension and batch offset.
   const A = { buf: 'a', layout: (s.transA ? 'ic' : 'kc') as Layout, vec: s.vecA, dim: 'p.M', ld: s.transA ? 'p.M' : 'p.K', off: 'oa' };
@@ -113,6 +116,15 @@ function buildSubgroupKernel(s: SubgroupGemmShape, conv: boolean): Kernel<string
   const block = (tail: boolean): string[] => {
     const L: string[] = [];
     const kIdx = (kk: number) => (tail ? `min(k0 + ${kk}u, p.K - 1u)` : `(k0 + ${kk}u)`);
+    if (conv && !s.vecA) {
+      // Window offsets of k0+1..k0+3: past the run's end they jump to the next window row
+      // (RUN ≥ 4, so at most once per block); past K they stay at K − 1's (zeroed below).
+      for (const kk of KK.slice(1)) {
+        const o = `kb + ${kk}u + select(0u, jump, kr + ${kk}u >= p.RUN)`;
+        L.push(`    let ko${kk} = ${tail ? `select(${o}, kLast, k0 + ${kk}u >= p.K)` : o};`);
+      }
+    }
+    const convOff = (kk: number) => (kk === 0 ? 'kb' : `ko${kk}`);
     // Shared operand: lane loads its part of the 8·R × 4 tile into cs{r} (vec4).
     for (const r of R_) {
       let load: string;
@@ -121,7 +133,7 @@ function buildSubgroupKernel(s: SubgroupGemmShape, conv: boolean): Kernel<string
         // Lane l: row s0+8r+l, k0..k0+3.
         const row = `${S.off} + min(s0 + ${8 * r}u + sl, ${S.dim} - 1u) * ${S.ld}`;
         load = conv
-          ? `${S.buf}[xa${r} + ko]`
+          ? `${S.buf}[xa${r} + kb / 4u]`
           : S.vec
           ? `${S.buf}[(${row}) / 4u + k0 / 4u]`
           : `vec4<f32>(${KK.map((kk) => `${S.buf}[${row} + ${kIdx(kk)}]`).join(', ')})`;
@@ -150,7 +162,9 @@ function buildSubgroupKernel(s: SubgroupGemmShape, conv: boolean): Kernel<string
     } else {
       for (const j of J_) {
         // A vec4 'kc' operand means K % 4 == 0: never in a tail block.
-        const load = P.vec ? `${P.buf}[pr${j} + k0 / 4u]` : `vec4<f32>(${KK.map((kk) => `${P.buf}[pr${j} + ${kIdx(kk)}]`).join(', ')})`;
+        const load = P.vec
+          ? `${P.buf}[pr${j} + ${conv ? 'kb' : 'k0'} / 4u]`
+          : `vec4<f32>(${KK.map((kk) => `${P.buf}[pr${j} + ${conv ? convOff(kk) : kIdx(kk)}]`).join(', ')})`;
         L.push(tail ? `    let q${j} = select(vec4<f32>(0.0), ${load}, vec4<u32>(k0) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(p.K));` : `    let q${j} = ${load};`);
         for (const kk of KK) pv[j]![kk] = `q${j}[${kk}]`;
       }
@@ -185,7 +199,7 @@ function buildSubgroupKernel(s: SubgroupGemmShape, conv: boolean): Kernel<string
   if (P.layout === 'ic') {
     if (P.vec) L.push(`  let pcv = min(p0, ${P.dim} - 4u);`);
     else for (const j of J_) L.push(`  let pc${j} = min(p0 + ${j}u, ${P.dim} - 1u);`);
-  } else {
+  } else if (!conv) {
     for (const j of J_) {
       const row = `${P.off} + min(p0 + ${j}u, ${P.dim} - 1u) * ${P.ld}`;
       L.push(P.vec ? `  let pr${j} = (${row}) / 4u;` : `  let pr${j} = ${row};`);
@@ -193,19 +207,23 @@ function buildSubgroupKernel(s: SubgroupGemmShape, conv: boolean): Kernel<string
   }
   if (S.layout === 'ic') L.push(`  let sk = sl % 4u;`, `  let sh = (sl / 4u) * 4u;`);
   if (conv) {
-    // Each of the lane's R rows of A starts at its pixel's window (in vec4 units); ko walks
-    // k: +1 vec4 per block, and a jump to the next window row after RUN floats.
+    // A's rows start at their pixels' windows: the lane's R shared rows xa{r} (lanes along
+    // N, vec4 units) or its 4 private rows pr{j} (lanes along M; vec4 units if vecA). kb is
+    // k0's offset in the window, kr its position in the current run of RUN floats; after
+    // a run, kb jumps to the next window row.
     L.push(`  let plane = p.OU * p.OV;`);
-    for (const r of R_) {
+    const rows = laneN ? R_.map((r) => [`xa${r}`, `s0 + ${8 * r}u + sl`] as const) : J_.map((j) => [`pr${j}`, `p0 + ${j}u`] as const);
+    for (const [name, m] of rows) {
       L.push(
-        `  let cm${r} = min(s0 + ${8 * r}u + sl, p.M - 1u);`,
-        `  let cn${r} = cm${r} / plane;`,
-        `  let cq${r} = cm${r} - cn${r} * plane;`,
-        `  let cu${r} = cq${r} / p.OV;`,
-        `  let xa${r} = (((cn${r} * p.inH + cu${r} * p.SU + p.offU) * p.inW + (cq${r} - cu${r} * p.OV) * p.SV + p.offV) * p.CIN) / 4u;`,
+        `  let ${name}m = min(${m}, p.M - 1u);`,
+        `  let ${name}n = ${name}m / plane;`,
+        `  let ${name}q = ${name}m - ${name}n * plane;`,
+        `  let ${name}u = ${name}q / p.OV;`,
+        `  let ${name} = (((${name}n * p.inH + ${name}u * p.SU + p.offU) * p.inW + (${name}q - ${name}u * p.OV) * p.SV + p.offV) * p.CIN)${s.vecA ? ' / 4u' : ''};`,
       );
     }
-    L.push(`  let rowSkip = (p.inW * p.CIN - p.RUN) / 4u;`, `  var ko = 0u;`, `  var kr = 0u;`);
+    L.push(`  let jump = p.inW * p.CIN - p.RUN;`, `  var kb = 0u;`, `  var kr = 0u;`);
+    if (!s.vecA) L.push(`  let kLast = (p.K / p.RUN - 1u) * p.inW * p.CIN + p.RUN - 1u;`);
   }
   for (const t of T_) L.push(`  var acc${t} = vec4<f32>(0.0);`);
   // When K % 4 may be nonzero every block clamps k and zeroes the values past K (a few
@@ -213,7 +231,7 @@ function buildSubgroupKernel(s: SubgroupGemmShape, conv: boolean): Kernel<string
   // the block's code size is what the shader compile time grows with.
   L.push(`  for (var k0 = 0u; k0 < p.K; k0 += 4u) {`);
   L.push(...block(needTail));
-  if (conv) L.push(`    kr += 4u;`, `    ko += 1u;`, `    if (kr == p.RUN) { kr = 0u; ko += rowSkip; }`);
+  if (conv) L.push(`    kr += 4u;`, `    kb += 4u;`, `    if (kr >= p.RUN) { kr -= p.RUN; kb += jump; }`);
   L.push(`  }`);
   // Epilogue as a loop over the shared index: unrolled, its per-lane stores (and bias and
   // C loads) made the shader ~10× slower to compile (25 s with bias and beta). The

@@ -204,14 +204,26 @@ export function resolveGemmVariant(ctx: GpuContext, v: GemmVariant, o: GemmOptio
   if (v.kind === 'auto' && !sg) return GEMM_VARIANTS.blocked4x4;
   const fixed = v.kind === 'subgroup' ? v : { R: 0, lanes: 'auto' as const, WG: 8 };
   const { vecA, vecB } = vecFlags(o, s);
+  return bestSubgroupTile(s, vecA, vecB, fixed.lanes === 'auto' ? ['n', 'm'] : [fixed.lanes], fixed.R > 0 ? [fixed.R] : [1, 2, 3, 4], fixed.WG);
+}
+
+/** The subgroup kernel's cheapest tile (lane direction, R) by the cost model below. */
+export function bestSubgroupTile(
+  s: Sizes,
+  vecA: boolean,
+  vecB: boolean,
+  lanes: ReadonlyArray<'n' | 'm'>,
+  Rs: readonly number[] = [1, 2, 3, 4],
+  WG = 8,
+): ResolvedSubgroup {
   let best: ResolvedSubgroup | null = null;
   let bestCost = Infinity;
-  for (const lanes of fixed.lanes === 'auto' ? (['n', 'm'] as const) : [fixed.lanes]) {
-    for (const R of fixed.R > 0 ? [fixed.R] : [1, 2, 3, 4]) {
-      const cost = subgroupCost(s, lanes, R, fixed.WG, vecA, vecB);
+  for (const l of lanes) {
+    for (const R of Rs) {
+      const cost = subgroupCost(s, l, R, WG, vecA, vecB);
       if (cost < bestCost) {
         bestCost = cost;
-        best = { kind: 'subgroup', R, lanes, WG: fixed.WG };
+        best = { kind: 'subgroup', R, lanes: l, WG };
       }
     }
   }
