@@ -6,7 +6,7 @@
  * scripts/bench/ceilings.ts), GEMM variants compared interleaved (scripts/bench/gemm.ts),
  * element-wise ops and the reduce, then the groups of other modules, each imported when its
  * group runs (literal dynamic imports, so an esbuild bundle holds them: scripts/device/):
- *   conv    scripts/bench/conv.ts     convBenchCases(batch, size), benchConv(ctx, case, pass, reps, rounds)
+ *   conv    scripts/bench/conv.ts     convBenchCases(batch, size), convPass(ctx, case, pass) → { launch, flops, dispose }
  *   layers  scripts/bench/layers.ts   layerBenchCases, benchLayer(ctx, case, reps)
  *   step    scripts/bench/step.ts     benchStep(ctx, { batch, size, reps, warmup }) — training step and inference
  *   loader  scripts/bench-loader.ts   benchLoader({ size, batchSize, epochs }) — CPU data pipeline
@@ -15,8 +15,9 @@
  * and the rest still runs.
  *
  * Timing (scripts/bench/report.ts): GPU timestamp queries where the adapter has
- * 'timestamp-query' for the rows timed here; the conv/layers/step/loader modules time
- * themselves with the wall clock (the "timer" column says which). The machine may be shared:
+ * 'timestamp-query' for the rows timed here (ceilings, GEMM, element-wise, reduce, and the
+ * conv passes); the layers/step/loader modules time themselves with the wall clock (the
+ * "timer" column says which). The machine may be shared:
  * compare variants by the speed-up column (interleaved ratios), not by absolute times.
  */
 import { resolve } from 'node:path';
@@ -201,16 +202,27 @@ type StepModule = typeof import('./bench/step.js');
 type LoaderModule = typeof import('./bench-loader.js');
 type TfjsModule = typeof import('./bench/tfjs.js');
 
-async function benchConvGroup(ctx: GpuContext, m: ConvModule, o: Opts, ceilings: Ceilings): Promise<BenchRow[]> {
+async function benchConvGroup(ctx: GpuContext, m: ConvModule, o: Opts, t: TimeOptions, ceilings: Ceilings): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   for (const size of o.imageSize) {
     for (const c of m.convBenchCases(o.batchSize, size)) {
       for (const pass of ['forward', 'backwardData', 'backwardWeights'] as const) {
-        // One launch per round, `reps` rounds: one sample per rep, like the other rows.
-        const { ms, flops } = await m.benchConv(ctx, c, pass, 1, o.reps);
-        rows.push(
-          makeRow({ group: 'conv', kernel: `conv ${pass}`, shape: `${c.name} x[${c.x.join('×')}] w[${c.w.join('×')}]`, timer: 'wall', ms, flops }, ceilings),
-        );
+        // Timed like the GEMM rows (GPU timestamps: the sum of the pass's dispatches).
+        const { launch, flops, dispose } = m.convPass(ctx, c, pass);
+        try {
+          const r = await timeKernel(ctx, launch, t);
+          rows.push(
+            makeRow(
+              {
+                group: 'conv', kernel: `conv ${pass}`, shape: `${c.name} x[${c.x.join('×')}] w[${c.w.join('×')}]`,
+                timer: r.timer, ms: r.ms, flops, workerCpuMs: r.workerCpuMs ? median(r.workerCpuMs) : undefined,
+              },
+              ceilings,
+            ),
+          );
+        } finally {
+          dispose();
+        }
       }
     }
   }
@@ -297,7 +309,7 @@ async function main(): Promise<void> {
   console.log(
     `timer: ${timer === 'gpu-timestamp' ? 'GPU timestamp queries' : 'wall clock around a sync'}; ${o.reps} reps, ${o.warmup} warm-up; ` +
       `${machine.cpus} CPUs, load average ${machine.loadAverage1m.toFixed(2)}${machine.lpNumThreads ? `, LP_NUM_THREADS=${machine.lpNumThreads}` : ''}` +
-      `${o.quietMain ? '; main thread niced while waiting' : ''}`,
+      `${o.quietMain ? '; main thread niced while waiting' : ctx.hostWaitKind === 'quiet' ? '; host waits niced, as the trainer does' : ''}`,
   );
   const t: TimeOptions = { reps: o.reps, warmup: o.warmup, timer, cpuTime: o.cpuTime, quietMain: o.quietMain };
   const rows: BenchRow[] = [];
@@ -330,7 +342,7 @@ async function main(): Promise<void> {
   await run('reduce', () => benchReduce(ctx, o.elements, t, ceilings));
   await run('conv', async () => {
     const m: ConvModule = await import('./bench/conv.js');
-    return benchConvGroup(ctx, m, o, ceilings);
+    return benchConvGroup(ctx, m, o, t, ceilings);
   });
   await run('layers', async () => {
     const m: LayersModule = await import('./bench/layers.js');

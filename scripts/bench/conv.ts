@@ -4,10 +4,12 @@
  *
  *   npx tsx scripts/bench/conv.ts [reps]      prints a table (median ms, GFLOP/s)
  *
- * `convBenchCases` and `benchConv` are exported for the umbrella benchmark. Each pass counts
- * the same useful work, 2·N·OH·OW·(KH·KW·Cin/groups)·Cout flops (the data gradient's
- * multiply-adds on padding zeros are not counted). Times are wall clock around
- * `await ctx.sync()`; the machine may be shared, so they are rough.
+ * `convBenchCases` and `convPass` are exported for the umbrella benchmark, which times each
+ * pass with its timer (GPU timestamps where the adapter has them: the sum of the pass's
+ * dispatches, padding and filter flip included). Each pass counts the same useful work,
+ * 2·N·OH·OW·(KH·KW·Cin/groups)·Cout flops (the data gradient's multiply-adds on padding
+ * zeros are not counted). Run alone it times with the wall clock around `await ctx.sync()`
+ * (`benchConv`); the machine may be shared, so those are rough.
  */
 import { pathToFileURL } from 'node:url';
 import type { GpuContext } from '../../src/kernels/context.js';
@@ -59,16 +61,11 @@ export function convFlops(c: ConvBenchCase): number {
 }
 
 /**
- * Times `reps` launches of one pass per batch between two `ctx.sync()`s, `rounds` batches
- * after a warm-up launch (which compiles the pipelines); returns per-launch ms per batch.
+ * Buffers for one pass of one case and the function that records it (no waiting): for
+ * timers that wrap a launch (timeKernel in report.ts: GPU timestamps or wall clock).
+ * `dispose` returns the buffers to the pool.
  */
-export async function benchConv(
-  ctx: GpuContext,
-  c: ConvBenchCase,
-  pass: ConvPass,
-  reps: number,
-  rounds = 3,
-): Promise<{ ms: number[]; flops: number; firstMs: number }> {
+export function convPass(ctx: GpuContext, c: ConvBenchCase, pass: ConvPass): { launch: () => void; flops: number; dispose: () => void } {
   const g = conv2dGeometry(c.x, c.w, c.opts);
   const f32 = (n: number) => ctx.newStorage(Math.max(n, 1) * 4);
   const x = f32(g.N * g.H * g.W * g.Cin);
@@ -77,8 +74,9 @@ export async function benchConv(
   const b = f32(g.Cout);
   const y = f32(g.N * g.OH * g.OW * g.Cout);
   const out = pass === 'backwardData' ? f32(g.N * g.H * g.W * g.Cin) : pass === 'backwardWeights' ? f32(g.KH * g.KW * g.Cg * g.Cout) : y;
+  const buffers = new Set([x, xp, w, b, y, out]);
   // Contents do not matter for timing, but keep them finite.
-  for (const buf of new Set([x, xp, w, b, y, out])) ctx.upload(buf, new Float32Array(buf.size / 4).fill(0.01));
+  for (const buf of buffers) ctx.upload(buf, new Float32Array(buf.size / 4).fill(0.01));
   const launch = () => {
     if (pass === 'forward') {
       if (xp !== x) pad2d(ctx, x, xp, { N: g.N, H: g.H, W: g.W, C: g.Cin, pt: g.padT, pb: g.padB, pl: g.padL, pr: g.padR });
@@ -86,6 +84,22 @@ export async function benchConv(
     } else if (pass === 'backwardData') conv2dBackwardData(ctx, g, y, w, out);
     else conv2dBackwardWeights(ctx, g, xp, y, out);
   };
+  return { launch, flops: convFlops(c), dispose: () => buffers.forEach((buf) => ctx.pool.release(buf)) };
+}
+
+/**
+ * Times `reps` launches of one pass per batch between two `ctx.sync()`s (wall clock),
+ * `rounds` batches after a warm-up launch (which compiles the pipelines); returns per-launch
+ * ms per batch.
+ */
+export async function benchConv(
+  ctx: GpuContext,
+  c: ConvBenchCase,
+  pass: ConvPass,
+  reps: number,
+  rounds = 3,
+): Promise<{ ms: number[]; flops: number; firstMs: number }> {
+  const { launch, flops, dispose } = convPass(ctx, c, pass);
   await ctx.sync();
   const t = performance.now();
   launch();
@@ -100,8 +114,8 @@ export async function benchConv(
     await ctx.sync();
     ms.push((performance.now() - t0) / reps);
   }
-  for (const buf of new Set([x, xp, w, b, y, out])) ctx.pool.release(buf);
-  return { ms, flops: convFlops(c), firstMs };
+  dispose();
+  return { ms, flops, firstMs };
 }
 
 

@@ -137,8 +137,10 @@ let quietBroken = false;
  * thread only; restoring it needs permission (root or RLIMIT_NICE), and if that fails the
  * feature switches itself off with a warning.
  */
-async function waitQuietly<T>(p: () => Promise<T>, quiet: boolean | undefined): Promise<T> {
-  if (!quiet || quietBroken) return p();
+async function waitQuietly<T>(ctx: GpuContext, p: () => Promise<T>, quiet: boolean | undefined): Promise<T> {
+  // By default the host waits as the trainer does (ctx.hostWait: niced on a software
+  // adapter where the priority can be restored, src/platform/quiet-wait.ts).
+  if (!quiet || quietBroken) return ctx.hostWait(p);
   let before = 0;
   try {
     before = os.getPriority(0);
@@ -208,7 +210,7 @@ export async function timeKernel(ctx: GpuContext, launch: () => void, o: TimeOpt
     const before = ctx.stats.dispatches;
     for (let i = 0; i < o.reps; i++) launch();
     const perLaunch = (ctx.stats.dispatches - before) / o.reps;
-    const rows = await waitQuietly(() => ctx.stopProfiling(), o.quietMain);
+    const rows = await waitQuietly(ctx, () => ctx.stopProfiling(), o.quietMain);
     return { ms: perLaunchSums(rows, perLaunch, o.reps), timer: o.timer };
   }
   // One rep per sync: wall time, or timestamps of a single launch when CPU time is wanted too.
@@ -230,14 +232,14 @@ async function timeOne(ctx: GpuContext, launch: () => void, o: TimeOptions): Pro
     const before = ctx.stats.dispatches;
     launch();
     const n = ctx.stats.dispatches - before;
-    await waitQuietly(() => ctx.sync(), o.quietMain);
+    await waitQuietly(ctx, () => ctx.sync(), o.quietMain);
     const c1 = c0 === null ? null : workerCpuMs()! - c0;
     const rows = await ctx.stopProfiling();
     return [perLaunchSums(rows, n, 1)[0]!, c1];
   }
   const t0 = performance.now();
   launch();
-  await waitQuietly(() => ctx.sync(), o.quietMain);
+  await waitQuietly(ctx, () => ctx.sync(), o.quietMain);
   const t = performance.now() - t0;
   return [t, c0 === null ? null : workerCpuMs()! - c0];
 }

@@ -86,6 +86,8 @@ export class GpuContext {
    * lowers the main thread's priority meanwhile (src/platform/quiet-wait.ts).
    */
   hostWait: <T>(wait: () => Promise<T>) => Promise<T> = (wait) => wait();
+  /** 'quiet' once the platform has replaced hostWait with the niced wait (for reports). */
+  hostWaitKind: 'plain' | 'quiet' = 'plain';
   /**
    * Which GEMM and convolution kernels run: 'software' (shaped for lavapipe) or 'tiled'
    * (workgroup-memory tiles, for real GPUs). Chosen per adapter at acquisition

@@ -88,7 +88,10 @@ export async function createNodeContext(opts: NodeContextOptions = {}): Promise<
     const ctx = await acquireContext(quiet, { powerPreference: opts.powerPreference, kernels, limits });
     // On a software GPU the main thread's polling competes with the GPU's own threads.
     const wait = isSoftwareAdapter({ name: ctx.info.adapter }) ? quietHostWait() : null;
-    if (wait) ctx.hostWait = wait;
+    if (wait) {
+      ctx.hostWait = wait;
+      ctx.hostWaitKind = 'quiet';
+    }
     return ctx;
   } catch (e) {
     if (e instanceof GpuError && e.message.includes(NO_ADAPTER_HELP.slice(0, 20))) {

@@ -174,19 +174,32 @@ describe('conv2d kernels vs float64 reference', () => {
       const ref = conv2dRef(x, c.x, w, c.w, b, c.opts);
       const dy = randomArray(ref.y.length, 903);
       const grads = conv2dBackwardRef(x, w, dy, ref.y, ref.geometry);
-      for (const subgroupConv of [true, false]) {
-        const prev = setConvTuning(ctx, { subgroupConv });
+      // The cost model's tile, each lane direction forced (lanes along the pixels with vec4
+      // window loads: the private operand's convolution addressing), then the other kernels.
+      const settings: Array<Partial<ConvTuning>> = [
+        { subgroupConv: true },
+        { subgroupConv: true, subgroupConvTile: { R: 2, lanes: 'm' } },
+        { subgroupConv: true, subgroupConvTile: { R: 3, lanes: 'n' } },
+        { subgroupConv: false },
+      ];
+      for (const setting of settings) {
+        const { subgroupConv } = setting;
+        const prev = setConvTuning(ctx, setting);
         names.length = 0;
         try {
           const got = await runKernels(ctx, ref.geometry, x, w, b, maskedGrad(dy, ref.y, ref.geometry));
-          expectClose(got.y, ref.y, {}, `subgroupConv ${subgroupConv} y`);
-          expectClose(got.dx, grads.dx, {}, `subgroupConv ${subgroupConv} dx`);
-          expectClose(got.dw, grads.dw, {}, `subgroupConv ${subgroupConv} dw`);
+          const what = JSON.stringify(setting);
+          expectClose(got.y, ref.y, {}, `${what} y`);
+          expectClose(got.dx, grads.dx, {}, `${what} dx`);
+          expectClose(got.dw, grads.dw, {}, `${what} dw`);
         } finally {
           setConvTuning(ctx, prev);
         }
         // Forward (8 → 44 channels) and dx (44 → 8) both take it when on; neither when off.
-        expect(names.filter((n) => n.endsWith('-conv')).length).toBe(subgroupConv && sg ? 2 : 0);
+        const conv = names.filter((n) => n.endsWith('-conv'));
+        expect(conv.length).toBe(subgroupConv && sg ? 2 : 0);
+        const t = setting.subgroupConvTile;
+        if (t && sg) expect(conv.every((n) => n.startsWith(`sg-R${t.R}-${t.lanes}-NN-4`))).toBe(true);
       }
     } finally {
       stop();

@@ -52,7 +52,8 @@ export function launchSubgroupConv(ctx: GpuContext, L: GemmLaunch, input: GPUBuf
   const vecB = N % 4 === 0;
   const WG = 8;
   // Lanes along N need vec4 rows of A (the kernel's convolution mode); else along M.
-  const { R, lanes } = bestSubgroupTile(sizes, vecA, vecB, vecA ? ['n', 'm'] : ['m'], [1, 2, 3, 4], WG);
+  const forced = convTuning(ctx).subgroupConvTile;
+  const { R, lanes } = forced && (vecA || forced.lanes === 'm') ? forced : bestSubgroupTile(sizes, vecA, vecB, vecA ? ['n', 'm'] : ['m'], [1, 2, 3, 4], WG);
   const [shared, priv] = lanes === 'n' ? [M, N] : [N, M];
   const nbP = Math.ceil(priv / (4 * WG));
   const [x, y] = grid2d(nbP * Math.ceil(shared / (8 * R)));

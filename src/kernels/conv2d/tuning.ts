@@ -47,6 +47,8 @@ export interface ConvTuning {
    * (conv2d-sg.ts) instead of the row-reuse / generic kernels (needs `subgroups`).
    */
   subgroupConv: boolean;
+  /** … its tile (8·R shared indices, lane direction) for every shape, or null to choose per shape (the GEMM's cost model). */
+  subgroupConvTile: { R: number; lanes: 'n' | 'm' } | null;
   /**
    * Tiled path (ctx.kernelPath 'tiled', conv2d-tiled.ts): one tile for every implicit GEMM,
    * or null to choose per shape (tiles.ts chooseTile).
@@ -76,6 +78,7 @@ export const DEFAULT_CONV: Readonly<ConvTuning> = Object.freeze({
   wgradTargetWorkgroups: 64,
   subgroups: true,
   subgroupConv: true,
+  subgroupConvTile: null,
   tiledTile: null,
   tiledWgradTargetWorkgroups: 256,
 });
