@@ -196,6 +196,8 @@ describe('conv2d kernels vs float64 reference', () => {
           setConvTuning(ctx, prev);
         }
         // Forward (8 → 44 channels) and dx (44 → 8) both take it when on; neither when off.
+        // 8 and 44 channels: the input's and the output gradient's padding copy vec4s.
+        expect(names.filter((n) => n.startsWith('conv-pad'))).toEqual(['conv-pad-vec4', 'conv-pad-vec4']);
         const conv = names.filter((n) => n.endsWith('-conv'));
         expect(conv.length).toBe(subgroupConv && sg ? 2 : 0);
         const t = setting.subgroupConvTile;

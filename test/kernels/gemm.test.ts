@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { GEMM_VARIANTS, gemm, gemmRef, hasSubgroupGemm } from '../../src/kernels/gemm/gemm.js';
 import { checkGemm } from './gemm-check.js';
 import { Tensor } from '../../src/autograd/tensor.js';
-import { expectClose, gpu, poisoned, randomArray } from '../helpers.js';
+import { expectClose, gpu, poisoned, randomArray, watchKernels } from '../helpers.js';
 
 // Sizes deliberately not multiples of the 4×4 register block or the 8×8 workgroup.
 const cases = [
@@ -103,6 +103,29 @@ describe('gemm variants', () => {
       if (Number.isFinite(want[i]!)) expectClose([got[i]!], [want[i]!], {}, `C[${i}]`);
       else expect(got[i], `C[${i}]`).toBe(want[i]);
     }
+  });
+
+  it('vec4 stores of C (lanes along N, N a multiple of 4): bias + ReLU + beta, batched with strides', async () => {
+    const ctx = await gpu();
+    const sg = hasSubgroupGemm(ctx);
+    const [M, N, K, batch] = [21, 44, 13, 2];
+    const [strideA, strideB, strideC] = [M * K + 3, K * N + 1, M * N + 8];
+    const a = randomArray((batch - 1) * strideA + M * K, 81);
+    const b = randomArray((batch - 1) * strideB + K * N, 82);
+    const bias = randomArray(N, 83);
+    const c0 = randomArray((batch - 1) * strideC + M * N, 84);
+    const [A, B, Bias, C] = [Tensor.fromArray(ctx, a, [a.length]), Tensor.fromArray(ctx, b, [b.length]), Tensor.fromArray(ctx, bias, [N]), Tensor.fromArray(ctx, c0, [c0.length])];
+    const kernels = watchKernels(ctx);
+    gemm(ctx, A.buffer, B.buffer, C.buffer, { M, N, K, batch, strideA, strideB, strideC, bias: Bias.buffer, relu: true, alpha: 0.5, beta: 2 }, sg ? GEMM_VARIANTS.sg16 : GEMM_VARIANTS.blocked4x4);
+    kernels.stop();
+    if (sg) expect(kernels.names).toEqual(['sg-R2-n-NN-11-c4']);
+    const got = await C.toArray();
+    for (let i = 0; i < batch; i++) {
+      const want = gemmRef(a.subarray(i * strideA), b.subarray(i * strideB), { M, N, K, bias, relu: true, alpha: 0.5, beta: 2, c0: c0.subarray(i * strideC) });
+      expectClose(got.subarray(i * strideC, i * strideC + M * N), want, {}, `C[${i}]`);
+    }
+    // Between the batches' outputs (the stride's gap) nothing was written.
+    expect(Array.from(got.subarray(M * N, strideC))).toEqual(Array.from(c0.subarray(M * N, strideC)));
   });
 
   it('subgroup shared tiles of 8 and 32 rows (R = 1, 4)', async () => {

@@ -139,7 +139,7 @@ fn main() {
     const ctx = await gpu();
     const x = Tensor.fromArray(ctx, new Float32Array(8), [8]);
     const y = Tensor.empty(ctx, [8]);
-    expect(() => unary(ctx, 'relu', x.buffer, y.buffer, 1000)).toThrow(/relu\[1000\]: kernel unary, binding 'x' needs 4000 bytes/);
+    expect(() => unary(ctx, 'relu', x.buffer, y.buffer, 1000)).toThrow(/relu\[1000\]: kernel unary-vec4, binding 'x' needs 4000 bytes/);
     x.dispose();
     y.dispose();
   });

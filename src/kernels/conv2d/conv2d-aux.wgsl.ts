@@ -4,17 +4,20 @@ import { defineKernel } from '../spec.js';
 /**
  * Zero padding of an NHWC tensor: out [N, H+pt+pb, W+pl+pr, C] with the input at (pt, pl).
  * Invocation (x, y, z) = (element of the padded row, padded row, image): no integer
- * division (llvmpipe scalarises vector divisions, which would dominate a copy).
+ * division (llvmpipe scalarises vector divisions, which would dominate a copy). Two widths
+ * from one body: `scalar`, and `vec4` for C a multiple of 4 (C, and so every index, then
+ * counts vec4s: a quarter of the per-lane loads and stores).
  */
-export const PAD = defineKernel(
-  {
-    name: 'conv-pad',
-    overrides: { WG: ['u32', 256] },
-    workgroupSize: ['WG'],
-    uniforms: { H: 'u32', W: 'u32', C: 'u32', Wp: 'u32', pt: 'u32', pl: 'u32' },
-    bindings: { src: 'read', dst: 'read_write' },
-  },
-  /* wgsl */ `
+const padKernel = (type: 'f32' | 'vec4<f32>') =>
+  defineKernel(
+    {
+      name: type === 'f32' ? 'conv-pad' : 'conv-pad-vec4',
+      overrides: { WG: ['u32', 256] },
+      workgroupSize: ['WG'],
+      uniforms: { H: 'u32', W: 'u32', C: 'u32', Wp: 'u32', pt: 'u32', pl: 'u32' },
+      bindings: { src: ['read', type], dst: ['read_write', type] },
+    },
+    /* wgsl */ `
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let rowLen = p.Wp * p.C;
   let r = gid.x;
@@ -24,12 +27,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   // Unsigned wrap-around makes positions above/left of the input huge, hence out of range.
   let yi = yp - p.pt;
   let e = r - p.pl * p.C;
-  var v = 0.0;
+  var v = ${type}(0.0);
   if (yi < p.H && e < p.W * p.C) { v = src[(n * p.H + yi) * p.W * p.C + e]; }
   dst[(n * nwg.y + yp) * rowLen + r] = v;
 }
 `,
-);
+  );
+export const PAD = { scalar: padKernel('f32'), vec4: padKernel('vec4<f32>') };
 
 /**
  * Rearranges w [KH, KW, Cg, Cout] for the data gradient: for each stride phase

@@ -57,7 +57,8 @@ export function launchSubgroupConv(ctx: GpuContext, L: GemmLaunch, input: GPUBuf
   const [shared, priv] = lanes === 'n' ? [M, N] : [N, M];
   const nbP = Math.ceil(priv / (4 * WG));
   const [x, y] = grid2d(nbP * Math.ceil(shared / (8 * R)));
-  launch(ctx, subgroupConvKernel({ R, lanes, transA: false, transB: false, vecA, vecB }), {
+  const vecC = lanes === 'n' && vecB; // 4 consecutive output channels per lane: vec4 stores
+  launch(ctx, subgroupConvKernel({ R, lanes, transA: false, transB: false, vecA, vecB, vecC }), {
     label: L.label,
     uniforms: {
       M, N, K, strideA: 0, strideB: 0, strideC: 0, alpha: 1, beta: 0, nbP,

@@ -83,13 +83,14 @@ export function pad2d(
   const label = `pad2d[${s.N}×${s.H}×${s.W}×${s.C} → ${Hp}×${Wp}]`;
   const WG = 256;
   if (Hp > 65535 || s.N > 65535) throw new GpuError(`${label}: too many rows or images for one dispatch`);
-  launch(ctx, PAD, {
+  const w = s.C % 4 === 0 ? 4 : 1; // channels in fours: the vec4 kernel
+  launch(ctx, w === 4 ? PAD.vec4 : PAD.scalar, {
     label,
     constants: { WG },
-    uniforms: { H: s.H, W: s.W, C: s.C, Wp, pt: s.pt, pl: s.pl },
+    uniforms: { H: s.H, W: s.W, C: s.C / w, Wp, pt: s.pt, pl: s.pl },
     buffers: { src, dst },
     need: { src: f32Bytes(s.N * s.H * s.W * s.C), dst: f32Bytes(total) },
-    workgroups: [Math.ceil((Wp * s.C) / WG), Hp, s.N],
+    workgroups: [Math.ceil((Wp * s.C) / w / WG), Hp, s.N],
   });
 }
 

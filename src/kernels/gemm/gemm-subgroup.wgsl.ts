@@ -51,6 +51,23 @@ fn store(m: u32, n: u32, acc: f32, oc: u32) {
 }
 `;
 
+/**
+ * The epilogue of 4 consecutive outputs of a row (vecC: lanes along N, N and the batch
+ * stride multiples of 4, so n..n+3 are all in range or all out): one vec4 store, and one
+ * vec4 load of C when accumulating, instead of four per-lane scalar ones.
+ */
+const STORE4_WGSL = /* wgsl */ `
+fn store4(m: u32, n: u32, acc: vec4<f32>, oc: u32) {
+  if (m < p.M && n < p.N) {
+    let idx = (oc + m * p.N + n) / 4u;
+    var v = p.alpha * acc;
+    if (HAS_BIAS) { v += vec4<f32>(bias[n], bias[n + 1u], bias[n + 2u], bias[n + 3u]); }
+    if (ACCUMULATE) { v += p.beta * c[idx]; }
+    c[idx] = vec4<f32>(activate(ACT, v.x), activate(ACT, v.y), activate(ACT, v.z), activate(ACT, v.w));
+  }
+}
+`;
+
 export type Layout = 'kc' | 'ic';
 
 export interface SubgroupGemmShape {
@@ -63,6 +80,8 @@ export interface SubgroupGemmShape {
   /** vec4 loads for A / B (alignment checked by the launcher). */
   vecA: boolean;
   vecB: boolean;
+  /** vec4 stores of C (lanes 'n' only; N and the batch stride multiples of 4, checked by the launcher). */
+  vecC: boolean;
 }
 
 /**
@@ -79,11 +98,16 @@ export const SG_CONV_UNIFORMS = {
 } as const;
 
 export function subgroupGemmKey(s: SubgroupGemmShape): string {
-  return `sg-R${s.R}-${s.lanes}-${s.transA ? 'T' : 'N'}${s.transB ? 'T' : 'N'}-${s.vecA ? 4 : 1}${s.vecB ? 4 : 1}`;
+  return `sg-R${s.R}-${s.lanes}-${s.transA ? 'T' : 'N'}${s.transB ? 'T' : 'N'}-${s.vecA ? 4 : 1}${s.vecB ? 4 : 1}${s.vecC ? '-c4' : ''}`;
 }
 
 const SG_BINDINGS = (s: SubgroupGemmShape) =>
-  ({ ...GEMM_BINDINGS, a: ['read', s.vecA ? 'vec4<f32>' : 'f32'], b: ['read', s.vecB ? 'vec4<f32>' : 'f32'] }) as const;
+  ({
+    ...GEMM_BINDINGS,
+    a: ['read', s.vecA ? 'vec4<f32>' : 'f32'],
+    b: ['read', s.vecB ? 'vec4<f32>' : 'f32'],
+    c: ['read_write', s.vecC ? 'vec4<f32>' : 'f32'],
+  }) as const;
 type SgBinding = keyof ReturnType<typeof SG_BINDINGS>;
 type SgUniform = keyof typeof GEMM_UNIFORMS | 'nbP';
 
@@ -96,6 +120,7 @@ function buildSubgroupKernel(s: SubgroupGemmShape, conv: boolean): Kernel<string
   const { R } = s;
   const TS = 8 * R;
   const laneN = s.lanes === 'n';
+  if (s.vecC && !laneN) throw new Error(`${subgroupGemmKey(s)}: vec4 stores of C need lanes along N`);
   if (conv && (s.transA || (laneN && !s.vecA))) {
     throw new Error(`${subgroupGemmKey(s)}: the convolution mode needs A not transposed, and vec4 rows of A when lanes run along N`);
   }
@@ -242,10 +267,13 @@ function buildSubgroupKernel(s: SubgroupGemmShape, conv: boolean): Kernel<string
   L.push(`  let tEnd = min(${TS}u, ${S.dim} - s0);`);
   L.push(`  for (var t = 0u; t < tEnd; t++) {`);
   L.push(`    let o = out[t];`);
-  for (const j of J_) {
-    const m = laneN ? `s0 + t` : `p0 + ${j}u`;
-    const n = laneN ? `p0 + ${j}u` : `s0 + t`;
-    L.push(`    store(${m}, ${n}, o[${j}], oc);`);
+  if (s.vecC) L.push(`    store4(s0 + t, p0, o, oc);`);
+  else {
+    for (const j of J_) {
+      const m = laneN ? `s0 + t` : `p0 + ${j}u`;
+      const n = laneN ? `p0 + ${j}u` : `s0 + t`;
+      L.push(`    store(${m}, ${n}, o[${j}], oc);`);
+    }
   }
   L.push(`  }`);
 
@@ -277,6 +305,6 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
   let oc = wg.z * p.strideC;
 ${L.join('\n')}
 }`,
-    STORE_WGSL + ACTIVATIONS_WGSL,
+    (s.vecC ? STORE4_WGSL : STORE_WGSL) + ACTIVATIONS_WGSL,
   );
 }

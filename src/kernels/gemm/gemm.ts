@@ -160,7 +160,9 @@ export function gemm(ctx: GpuContext, a: GPUBuffer, b: GPUBuffer, c: GPUBuffer, 
   }
   if (v.kind === 'subgroup') {
     const { vecA, vecB } = vecFlags(o, s);
-    const shape: SubgroupGemmShape = { R: v.R, lanes: v.lanes, transA: !!o.transA, transB: !!o.transB, vecA, vecB };
+    // vec4 stores of C: lanes along N own 4 consecutive columns of a row.
+    const vecC = v.lanes === 'n' && N % 4 === 0 && (batch === 1 || strideC % 4 === 0);
+    const shape: SubgroupGemmShape = { R: v.R, lanes: v.lanes, transA: !!o.transA, transB: !!o.transB, vecA, vecB, vecC };
     const [shared, priv] = v.lanes === 'n' ? [s.M, s.N] : [s.N, s.M];
     const nbP = Math.ceil(priv / (4 * v.WG));
     const nbS = Math.ceil(shared / (8 * v.R));
