@@ -6,13 +6,14 @@
  * output's model.json is the newest input's, with `averagedFrom` listing the inputs and their
  * steps. No GPU needed. An existing --out is not replaced without --force.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { Command } from 'commander';
 import { UserError, runMain } from '../src/platform/node-gpu.js';
 import { AverageError, averageStates } from '../src/io/average-weights.js';
 import { CheckpointError, readManifest } from '../src/io/checkpoint.js';
 import { writeFileAtomic } from '../src/io/atomic-write.js';
+import { checkNewModelFolder } from './lib/model.js';
 import { packageVersion } from './lib/version.js';
 
 interface Opts {
@@ -32,11 +33,8 @@ async function main(): Promise<number> {
     .parse(process.argv);
   const o = cmd.opts<Opts>();
   if (o.model.length < 2) throw new UserError('--model: give two or more model folders to average');
+  checkNewModelFolder(o.out, o.model, o.force);
   const out = resolve(o.out);
-  if (o.model.some((m) => resolve(m) === out)) throw new UserError(`--out ${o.out} is one of the input models; give a new folder`);
-  if (existsSync(out) && (!statSync(out).isDirectory() || (readdirSync(out).length > 0 && !o.force))) {
-    throw new UserError(`--out ${o.out} exists and is not an empty folder (--force replaces the model files in it)`);
-  }
   const inputs = o.model.map((dir) => {
     try {
       return { dir, manifest: readManifest(dir) };

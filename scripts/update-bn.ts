@@ -7,12 +7,11 @@
  * unchanged. The input model is never modified, and an existing --out is not replaced
  * without --force.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { Command } from 'commander';
 import { intAtLeast } from './lib/args.js';
 import { UserError, createNodeContext, runMain } from '../src/platform/node-gpu.js';
-import { listFolderFor, openModel } from './lib/model.js';
+import { checkNewModelFolder, listFolderFor, openModel } from './lib/model.js';
 import { Trainer } from '../src/nn/trainer.js';
 import { batchNormLayerCount, updateBatchNorm } from '../src/nn/update-bn.js';
 import { Rng, permutation } from '../src/data/prng.js';
@@ -33,14 +32,6 @@ interface Opts {
 }
 
 /** --out must be new, or an empty folder, or the user said --force; never the input model. */
-function checkOut(o: Opts): void {
-  const out = resolve(o.out);
-  if (out === resolve(o.model)) throw new UserError(`--out is the input model's folder (${o.out}); give a new folder, the input model is kept as it is`);
-  if (!existsSync(out)) return;
-  if (!statSync(out).isDirectory()) throw new UserError(`--out ${o.out} exists and is not a folder`);
-  if (readdirSync(out).length > 0 && !o.force) throw new UserError(`--out ${o.out} exists and is not empty (--force replaces the model files in it)`);
-}
-
 async function main(): Promise<number> {
   const cmd = new Command('update-bn')
     .description("Re-estimate a model's batch-norm moving statistics from un-augmented images and save it to a new folder.")
@@ -56,7 +47,7 @@ async function main(): Promise<number> {
     .showHelpAfterError()
     .parse(process.argv);
   const o = cmd.opts<Opts>();
-  checkOut(o);
+  checkNewModelFolder(o.out, [o.model], o.force);
   let manifest;
   try {
     manifest = readManifest(o.model);

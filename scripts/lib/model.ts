@@ -2,8 +2,8 @@
 import { CheckpointError, loadModel } from '../../src/io/checkpoint.js';
 import type { GpuContext } from '../../src/kernels/context.js';
 import { UserError } from '../../src/platform/node-gpu.js';
-import { existsSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 import { defaultModelDir } from '../../src/data/paths.js';
 import { listDirectory, type DirectoryListing } from '../../src/data/directory.js';
 
@@ -45,4 +45,17 @@ export function listFolderFor(dir: string, classNames: string[], followLinks: bo
     throw new UserError(`the data's classes (${got.join(', ')}) differ from the model's (${classNames.join(', ')})`);
   }
   return listing;
+}
+
+/**
+ * The --out of a command that writes a new model folder from existing ones (update-bn,
+ * average): not one of the inputs, and, when it exists, a folder that is empty or that
+ * --force lets the command write its model files into.
+ */
+export function checkNewModelFolder(out: string, inputs: readonly string[], force: boolean): void {
+  const dir = resolve(out);
+  if (inputs.some((m) => resolve(m) === dir)) throw new UserError(`--out ${out} is an input model's folder; give a new folder, the inputs are kept as they are`);
+  if (!existsSync(dir)) return;
+  if (!statSync(dir).isDirectory()) throw new UserError(`--out ${out} exists and is not a folder`);
+  if (readdirSync(dir).length > 0 && !force) throw new UserError(`--out ${out} exists and is not empty (--force replaces the model files in it)`);
 }

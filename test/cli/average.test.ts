@@ -68,7 +68,7 @@ describe('npm run average', () => {
     const cases: [string[], RegExp][] = [
       [['--model', a, '--model', b, '--out', join(dir, 'x')], /is another architecture, class list or preprocessing than/],
       [['--model', a, '--out', join(dir, 'x')], /give two or more model folders/],
-      [['--model', a, '--model', a, '--out', busy], /busy exists and is not an empty folder/],
+      [['--model', a, '--model', a, '--out', busy], /--out .*busy exists and is not empty \(--force replaces/],
       [['--model', a, '--model', join(dir, 'none'), '--out', join(dir, 'x')], /model description not found/],
     ];
     for (const [args, message] of cases) {

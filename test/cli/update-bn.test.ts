@@ -73,7 +73,7 @@ describe('npm run update-bn', () => {
     writeFileSync(join(busy, 'model.json'), 'mine');
     const cases: [string[], RegExp][] = [
       [['--out', busy], /--out .*busy exists and is not empty \(--force replaces/],
-      [['--out', modelDir], /--out is the input model's folder/],
+      [['--out', modelDir], /--out .* is an input model's folder; give a new folder/],
       [['--out', join(dir, 'x'), '--data', join(data, 'nowhere')], /Data folder not found/],
       [['--out', join(dir, 'x'), '--data', data], /the data's classes \(test, train, validation\) differ from the model's \(circles, squares\)/],
       [['--out', join(dir, 'x'), '--model', join(dir, 'nomodel')], /model\.json/],
