@@ -30,6 +30,11 @@
  * vec4 loads need the contiguous extent and the batch stride to be multiples of 4 (checked
  * by the launcher); otherwise the same code is generated with scalar loads.
  *
+ * Two modes share this generator: the GEMM (subgroupGemmKernel) and the implicit convolution
+ * (subgroupConvKernel, launched by src/kernels/conv2d/conv2d-sg.ts), where A is the im2col
+ * view of an NHWC input read in place (SG_CONV_UNIFORMS). vecC: the epilogue stores 4
+ * consecutive columns as one vec4 when lanes run along N.
+ *
  * Requires the 'subgroups' feature with subgroups of at least 8 lanes (lavapipe: exactly 8).
  * Lanes beyond 8 in larger subgroups load duplicates (lane % 8), so any size ≥ 8 is correct.
  */
