@@ -8,7 +8,10 @@
  *
  * Each round runs every setting once: 2 untimed steps (the trainer's step-wait policy
  * relearns the step time, a new setting compiles its pipelines), then --steps timed ones.
- * Prints each setting's median over rounds of the round medians, and its ratio to the first.
+ * Prints each setting's median over rounds of the round medians, and its ratio to the first,
+ * for the wall time and for the CPU time of the driver's worker threads per step (Linux: on
+ * lavapipe that is the kernels' work, which other processes on the machine do not stretch;
+ * the steadier of the two on a shared box).
  * --set takes one ConvTuning field (src/kernels/conv2d/tuning.ts) and its values, booleans
  * or numbers.
  */
@@ -20,7 +23,7 @@ import { buildModel } from '../../src/nn/models.js';
 import { Trainer } from '../../src/nn/trainer.js';
 import { createNodeContext, runMain } from '../../src/platform/node-gpu.js';
 import { BATCH_SIZE, IMAGE_SIZE, flagValue, intAtLeast } from '../lib/args.js';
-import { median, randomBatch } from './report.js';
+import { median, randomBatch, workerCpuMs } from './report.js';
 
 function parseSet(spec: string | undefined): { field: keyof ConvTuning; values: Array<boolean | number> } {
   const m = spec ? /^(\w+)=(.+)$/.exec(spec) : null;
@@ -65,8 +68,9 @@ async function main(): Promise<void> {
   const x = randomBatch(batch * size * size * 3, 1);
   const y = new Float32Array(batch * trainer.units).map((_, i) => i % 2);
   const modes = ['train', 'inference'] as const;
-  // perRound[mode][setting] = that round's median ms.
+  // perRound[mode][setting] = that round's median ms (wall) / worker CPU ms per step.
   const perRound = modes.map(() => values.map(() => [] as number[]));
+  const cpuRound = modes.map(() => values.map(() => [] as number[]));
   let step = 0;
   for (let r = 0; r < rounds; r++) {
     for (const [vi, value] of values.entries()) {
@@ -76,12 +80,17 @@ async function main(): Promise<void> {
           const run = () => (mode === 'train' ? trainer.trainStep(x, y, batch, step++) : trainer.evalStep(x, y, batch));
           for (let i = 0; i < 2; i++) await run();
           const ms: number[] = [];
+          const cpu: number[] = [];
           for (let i = 0; i < steps; i++) {
+            const c0 = workerCpuMs();
             const t0 = performance.now();
             await run();
             ms.push(performance.now() - t0);
+            const c1 = workerCpuMs();
+            if (c0 !== null && c1 !== null) cpu.push(c1 - c0);
           }
           perRound[mi]![vi]!.push(median(ms));
+          if (cpu.length) cpuRound[mi]![vi]!.push(median(cpu));
         }
       } finally {
         setConvTuning(ctx, prev);
@@ -95,13 +104,23 @@ async function main(): Promise<void> {
     mode,
     settings: values.map((value, vi) => {
       const med = median(perRound[mi]![vi]!);
-      return { [field]: value, medianMs: med, ratioToFirst: med / median(perRound[mi]![0]!), roundMs: perRound[mi]![vi]! };
+      const cpu = cpuRound[mi]![vi]!;
+      const cpuMed = cpu.length ? median(cpu) : null;
+      return {
+        [field]: value, medianMs: med, ratioToFirst: med / median(perRound[mi]![0]!), roundMs: perRound[mi]![vi]!,
+        workerCpuMs: cpuMed, cpuRatioToFirst: cpuMed === null ? null : cpuMed / median(cpuRound[mi]![0]!), roundWorkerCpuMs: cpu,
+      };
     }),
   }));
   console.log(`| mode | ${values.map((v) => `${field}=${v} ms`).join(' | ')} | ${values.slice(1).map((v) => `${v} / ${values[0]}`).join(' | ')} |`);
   console.log(`|---|${values.map(() => '---:').join('|')}|${values.slice(1).map(() => '---:').join('|')}|`);
   for (const r of result) {
     console.log(`| ${r.mode} | ${r.settings.map((s) => s.medianMs.toFixed(1)).join(' | ')} | ${r.settings.slice(1).map((s) => s.ratioToFirst.toFixed(3)).join(' | ')} |`);
+    if (r.settings[0]!.workerCpuMs !== null) {
+      console.log(
+        `| ${r.mode}, worker CPU | ${r.settings.map((s) => s.workerCpuMs!.toFixed(1)).join(' | ')} | ${r.settings.slice(1).map((s) => s.cpuRatioToFirst!.toFixed(3)).join(' | ')} |`,
+      );
+    }
   }
   if (json) writeFileSync(json, JSON.stringify({ adapter: ctx.info.adapter, field, size, batch, rounds, steps, result }, null, 2) + '\n');
 }
