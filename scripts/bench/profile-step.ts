@@ -4,7 +4,7 @@
  * slowest first, with their share of the step.
  *   npx tsx scripts/bench/profile-step.ts [--image-size 224] [--batch-size 8] [--variant tutorial] [--mode train|inference]
  */
-import { createNodeContext, runMain } from '../../src/platform/node-gpu.js';
+import { UserError, createNodeContext, runMain } from '../../src/platform/node-gpu.js';
 import { Adam } from '../../src/nn/optim.js';
 import { buildModel, type ModelVariant } from '../../src/nn/models.js';
 import { Trainer } from '../../src/nn/trainer.js';
@@ -32,9 +32,9 @@ if (process.argv[1]?.endsWith('profile-step.ts')) {
   runMain(async () => {
     const args = process.argv.slice(2);
     const get = (names: readonly string[], d: string) => flagValue(args, names) ?? d;
-    const ctx = await createNodeContext();
     const mode = get(['mode'], 'train');
-    if (mode !== 'train' && mode !== 'inference') throw new Error(`--mode: '${mode}' is not train or inference`);
+    if (mode !== 'train' && mode !== 'inference') throw new UserError(`--mode: '${mode}' is not train or inference`);
+    const ctx = await createNodeContext();
     const rows = await profileStep(ctx, { size: Number(get(IMAGE_SIZE, '224')), batch: Number(get(BATCH_SIZE, '8')), variant: get(['variant'], 'tutorial') as ModelVariant, mode });
     const total = rows.reduce((s, r) => s + r.ms, 0);
     console.log(`adapter: ${ctx.info.adapter}\n${rows.length} dispatches, ${total.toFixed(1)} ms of GPU time in one ${mode === 'train' ? 'training step' : 'inference pass'}\n`);
