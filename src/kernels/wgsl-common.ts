@@ -32,6 +32,27 @@ fn workgroup_sum(lid: u32, v: f32) -> f32 {
 }
 `;
 
+/**
+ * Floats per invocation of a kernel that comes in two widths: 4 (its vec4 variant) when every
+ * length it indexes by is a multiple of 4, else 1. On lavapipe a load or store costs per lane
+ * whatever its width, so four floats per access nearly halve an all-memory kernel.
+ */
+export function vecWidth(...lengths: number[]): 1 | 4 {
+  return lengths.every((n) => n % 4 === 0) ? 4 : 1;
+}
+
+export type ElementType = 'f32' | 'vec4<f32>';
+
+/** One kernel text at both widths (`make` gets the element type of its bindings). */
+export function bothWidths<K>(make: (type: ElementType) => K): { scalar: K; vec4: K } {
+  return { scalar: make('f32'), vec4: make('vec4<f32>') };
+}
+
+/** The variant of `kernels` for width w (see vecWidth). */
+export function atWidth<K>(kernels: { scalar: K; vec4: K }, w: 1 | 4): K {
+  return w === 4 ? kernels.vec4 : kernels.scalar;
+}
+
 type ElementSpec<B extends string, U extends string> = Omit<KernelSpec<B, U>, 'workgroupSize' | 'overrides'> & {
   overrides?: KernelSpec['overrides'];
   /** WGSL expression of the number of invocations with work (default p.n). */

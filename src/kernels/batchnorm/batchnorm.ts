@@ -4,6 +4,7 @@
  */
 import { type GpuContext, grid2d } from '../context.js';
 import { f32Bytes, launch } from '../spec.js';
+import { vecWidth } from '../wgsl-common.js';
 import {
   BN_GRAD_COMBINE,
   BN_INFERENCE_STATS,
@@ -33,10 +34,6 @@ export function bnChunkRows(R: number): number {
   return Math.max(32, Math.ceil(R / 256));
 }
 
-/** Channels per invocation in the vector kernels (see batchnorm.wgsl.ts). */
-function lanesFor(C: number): 1 | 4 {
-  return C % 4 === 0 ? 4 : 1;
-}
 
 function chunking(d: BnDims): { chunkRows: number; numChunks: number } {
   const chunkRows = d.chunkRows ?? bnChunkRows(d.R);
@@ -52,11 +49,11 @@ function check(op: string, d: BnDims): void {
 }
 
 function rowUniforms(d: BnDims, chunkRows: number, numChunks: number, eps = 0, keep = 0, unbias = 1) {
-  return { R: d.R, C: d.C, CL: d.C / lanesFor(d.C), chunkRows, numChunks, eps, keep, unbias };
+  return { R: d.R, C: d.C, CL: d.C / vecWidth(d.C), chunkRows, numChunks, eps, keep, unbias };
 }
 
 function apply(ctx: GpuContext, x: GPUBuffer, stats: GPUBuffer, y: GPUBuffer, d: BnDims): void {
-  const L = lanesFor(d.C);
+  const L = vecWidth(d.C);
   const n = (d.R * d.C) / L;
   launch(ctx, bnApplyKernel(L), {
     label: label('batchNormApply', d),
@@ -82,7 +79,7 @@ export function batchNormTrainForward(
   check('batchNorm', d);
   if (R < 2) throw new Error(`${label('batchNorm', d)}: training needs more than one value per channel (the running variance is unbiased)`);
   const { chunkRows, numChunks } = chunking(d);
-  const L = lanesFor(C);
+  const L = vecWidth(C);
   const partial = ctx.newStorage(numChunks * C * 2 * 4, 'bn-partial');
   const uniforms = rowUniforms(d, chunkRows, numChunks, d.eps, d.keep, R / (R - 1));
   const [c1, c2, c4] = [f32Bytes(C), f32Bytes(2 * numChunks * C), f32Bytes(4 * C)];
@@ -138,7 +135,7 @@ export function batchNormBackward(
   const { R, C } = d;
   check('batchNormBackward', d);
   const { chunkRows, numChunks } = chunking(d);
-  const L = lanesFor(C);
+  const L = vecWidth(C);
   const partial = ctx.newStorage(numChunks * C * 2 * 4, 'bn-grad-partial');
   const coef = ctx.newStorage(4 * C * 4, 'bn-grad-coef');
   const uniforms = rowUniforms(d, chunkRows, numChunks);

@@ -1,21 +1,21 @@
 /** WGSL of the convolution's data movement: zero padding and the data gradient's filter rearrangement. */
-import { defineKernel } from '../spec.js';
+import { defineKernel, ofType } from '../spec.js';
+import { bothWidths } from '../wgsl-common.js';
 
 /**
  * Zero padding of an NHWC tensor: out [N, H+pt+pb, W+pl+pr, C] with the input at (pt, pl).
  * Invocation (x, y, z) = (element of the padded row, padded row, image): no integer
- * division (llvmpipe scalarises vector divisions, which would dominate a copy). Two widths
- * from one body: `scalar`, and `vec4` for C a multiple of 4 (C, and so every index, then
- * counts vec4s: a quarter of the per-lane loads and stores).
+ * division (llvmpipe scalarises vector divisions, which would dominate a copy). Both widths
+ * (bothWidths): `vec4` for C a multiple of 4 (C, and so every index, then counts vec4s).
  */
-const padKernel = (type: 'f32' | 'vec4<f32>') =>
+export const PAD = bothWidths((type) =>
   defineKernel(
     {
       name: type === 'f32' ? 'conv-pad' : 'conv-pad-vec4',
       overrides: { WG: ['u32', 256] },
       workgroupSize: ['WG'],
       uniforms: { H: 'u32', W: 'u32', C: 'u32', Wp: 'u32', pt: 'u32', pl: 'u32' },
-      bindings: { src: ['read', type], dst: ['read_write', type] },
+      bindings: ofType({ src: 'read', dst: 'read_write' }, type),
     },
     /* wgsl */ `
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
@@ -32,8 +32,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   dst[(n * nwg.y + yp) * rowLen + r] = v;
 }
 `,
-  );
-export const PAD = { scalar: padKernel('f32'), vec4: padKernel('vec4<f32>') };
+  ),
+);
 
 /**
  * Rearranges w [KH, KW, Cg, Cout] for the data gradient: for each stride phase

@@ -48,6 +48,7 @@
 import { type GpuContext, GpuError, grid2d } from '../context.js';
 import { activationId } from '../elementwise/pointwise.js';
 import { f32Bytes, launch } from '../spec.js';
+import { atWidth, vecWidth } from '../wgsl-common.js';
 import { FLIP_WEIGHTS, FLIP_WEIGHTS_S1, PAD } from './conv2d-aux.wgsl.js';
 import { convGemmKernel, convRowKernel } from './conv2d-gemm.wgsl.js';
 import { convWgradKernel, convWgradRowKernel } from './conv2d-wgrad.wgsl.js';
@@ -83,8 +84,8 @@ export function pad2d(
   const label = `pad2d[${s.N}×${s.H}×${s.W}×${s.C} → ${Hp}×${Wp}]`;
   const WG = 256;
   if (Hp > 65535 || s.N > 65535) throw new GpuError(`${label}: too many rows or images for one dispatch`);
-  const w = s.C % 4 === 0 ? 4 : 1; // channels in fours: the vec4 kernel
-  launch(ctx, w === 4 ? PAD.vec4 : PAD.scalar, {
+  const w = vecWidth(s.C); // channels in fours: the vec4 kernel
+  launch(ctx, atWidth(PAD, w), {
     label,
     constants: { WG },
     uniforms: { H: s.H, W: s.W, C: s.C / w, Wp, pt: s.pt, pl: s.pl },

@@ -5,7 +5,7 @@
  */
 import { type GpuContext, grid2d } from '../context.js';
 import { f32Bytes, launch } from '../spec.js';
-import { caseId } from '../wgsl-common.js';
+import { atWidth, caseId, vecWidth } from '../wgsl-common.js';
 import { AXPBY_INPLACE, BINARY, BINARY_CASES, FILL, UNARY, UNARY_CASES } from './elementwise.wgsl.js';
 import { type ActivationName, activationEntry } from './pointwise.js';
 
@@ -14,12 +14,9 @@ const WG = 256;
 export type UnaryOpName = 'copy' | 'relu' | 'sigmoid' | 'affine' | 'square' | 'fill';
 export type BinaryOpName = 'axpby' | 'mul' | 'reluBackward' | 'sigmoidBackward';
 
-/** Elements per invocation: 4 (the vec4 kernels) when every length is a multiple of 4. */
-const width = (...lengths: number[]): 1 | 4 => (lengths.every((n) => n % 4 === 0) ? 4 : 1);
-
 function runUnary(ctx: GpuContext, op: string, x: GPUBuffer, out: GPUBuffer, n: number, alpha: number, beta: number): void {
-  const w = width(n);
-  launch(ctx, w === 4 ? UNARY.vec4 : UNARY.scalar, {
+  const w = vecWidth(n);
+  launch(ctx, atWidth(UNARY, w), {
     label: `${op}[${n}]`,
     constants: { OP: caseId(UNARY_CASES, op), WG },
     uniforms: { n: n / w, alpha, beta },
@@ -55,8 +52,8 @@ export function unary(
 
 function runBinary(ctx: GpuContext, op: string, a: GPUBuffer, b: GPUBuffer, out: GPUBuffer, n: number, nb: number, alpha: number, beta: number): void {
   if (nb <= 0 || n % nb !== 0) throw new Error(`${op}: cannot broadcast ${nb} values over ${n}`);
-  const w = width(n, nb);
-  launch(ctx, w === 4 ? BINARY.vec4 : BINARY.scalar, {
+  const w = vecWidth(n, nb);
+  launch(ctx, atWidth(BINARY, w), {
     label: `${op}[${n} · ${nb}]`,
     constants: { OP: caseId(BINARY_CASES, op), WG },
     uniforms: { n: n / w, nb: nb / w, alpha, beta },
@@ -97,8 +94,8 @@ export function activationBackward(ctx: GpuContext, name: ActivationName, g: GPU
 
 /** dst = alpha·dst + beta·src, in place. */
 export function axpbyInPlace(ctx: GpuContext, dst: GPUBuffer, src: GPUBuffer, n: number, alpha: number, beta: number): void {
-  const w = width(n);
-  launch(ctx, w === 4 ? AXPBY_INPLACE.vec4 : AXPBY_INPLACE.scalar, {
+  const w = vecWidth(n);
+  launch(ctx, atWidth(AXPBY_INPLACE, w), {
     label: `axpby-inplace[${n}]`,
     constants: { WG },
     uniforms: { n: n / w, alpha, beta },

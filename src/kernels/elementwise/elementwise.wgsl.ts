@@ -3,7 +3,8 @@
  * (the activations' cases from the pointwise table, ./pointwise.ts), so an op's id is its
  * position in the list the launcher also reads.
  */
-import { elementKernel, switchCases } from '../wgsl-common.js';
+import { ofType } from '../spec.js';
+import { type ElementType, bothWidths, elementKernel, switchCases } from '../wgsl-common.js';
 import { ACTIVATIONS, ACTIVATIONS_WGSL } from './pointwise.js';
 
 /** Unary maps besides the activations: WGSL statements setting r from v (and p.alpha, p.beta). */
@@ -58,59 +59,48 @@ ${switchCases(BINARY_CASES)}
 `;
 
 /**
- * Element-wise kernels come in two widths from one map: `scalar`, one float per invocation,
- * and `vec4`, four (p.n and p.nb then count vec4s), which the launchers take when the
- * lengths are multiples of 4: on lavapipe a load or store costs per lane whatever its
- * width, so four floats per access nearly halve these all-memory kernels.
+ * Element-wise kernels come in two widths from one map (bothWidths): `scalar`, one float per
+ * invocation, and `vec4`, four (p.n and p.nb then count vec4s), which the launchers take when
+ * the lengths are multiples of 4 (vecWidth).
  */
-const F32 = 'f32';
-const V4 = 'vec4<f32>';
 const perComponent = (call: (c: string) => string) => `vec4<f32>(${['x', 'y', 'z', 'w'].map(call).join(', ')})`;
+const suffix = (type: ElementType) => (type === 'f32' ? '' : '-vec4');
 
 /** Unary map out[i] = f(x[i]); OP selects f at pipeline creation. */
-export const UNARY = {
-  scalar: elementKernel(
-    { name: 'unary', overrides: OP_OVERRIDE, uniforms: { n: 'u32', alpha: 'f32', beta: 'f32' }, bindings: { x: ['read', F32], out: ['read_write', F32] } },
-    '  out[i] = unary_op(x[i]);',
+export const UNARY = bothWidths((type) =>
+  elementKernel(
+    { name: `unary${suffix(type)}`, overrides: OP_OVERRIDE, uniforms: { n: 'u32', alpha: 'f32', beta: 'f32' }, bindings: ofType({ x: 'read', out: 'read_write' }, type) },
+    type === 'f32' ? '  out[i] = unary_op(x[i]);' : `  let v = x[i];\n  out[i] = ${perComponent((c) => `unary_op(v.${c})`)};`,
     ACTIVATIONS_WGSL + UNARY_FN,
   ),
-  vec4: elementKernel(
-    { name: 'unary-vec4', overrides: OP_OVERRIDE, uniforms: { n: 'u32', alpha: 'f32', beta: 'f32' }, bindings: { x: ['read', V4], out: ['read_write', V4] } },
-    `  let v = x[i];\n  out[i] = ${perComponent((c) => `unary_op(v.${c})`)};`,
-    ACTIVATIONS_WGSL + UNARY_FN,
-  ),
-};
+);
 
 /**
  * Binary map out[i] = f(a[i], b[i % nb]): b broadcasts along the leading dimensions when
  * it is smaller (a bias over the last axis, a scalar).
  */
-const binaryKernel = (type: typeof F32 | typeof V4) =>
+export const BINARY = bothWidths((type) =>
   elementKernel(
     {
-      name: type === F32 ? 'binary' : 'binary-vec4',
+      name: `binary${suffix(type)}`,
       overrides: OP_OVERRIDE,
       uniforms: { n: 'u32', nb: 'u32', alpha: 'f32', beta: 'f32' },
-      bindings: { a: ['read', type], b: ['read', type], out: ['read_write', type] },
+      bindings: ofType({ a: 'read', b: 'read', out: 'read_write' }, type),
     },
-    type === F32
+    type === 'f32'
       ? '  out[i] = binary_op(a[i], b[i % p.nb]);'
       : `  let u = a[i];\n  let v = b[i % p.nb];\n  out[i] = ${perComponent((c) => `binary_op(u.${c}, v.${c})`)};`,
     ACTIVATIONS_WGSL + BINARY_FN,
-  );
-export const BINARY = { scalar: binaryKernel(F32), vec4: binaryKernel(V4) };
+  ),
+);
 
 /** In-place accumulate dst[i] = alpha * dst[i] + beta * src[i]. */
-const axpbyKernel = (type: typeof F32 | typeof V4) =>
+export const AXPBY_INPLACE = bothWidths((type) =>
   elementKernel(
-    {
-      name: type === F32 ? 'axpby-inplace' : 'axpby-inplace-vec4',
-      uniforms: { n: 'u32', alpha: 'f32', beta: 'f32' },
-      bindings: { src: ['read', type], dst: ['read_write', type] },
-    },
+    { name: `axpby-inplace${suffix(type)}`, uniforms: { n: 'u32', alpha: 'f32', beta: 'f32' }, bindings: ofType({ src: 'read', dst: 'read_write' }, type) },
     '  dst[i] = p.alpha * dst[i] + p.beta * src[i];',
-  );
-export const AXPBY_INPLACE = { scalar: axpbyKernel(F32), vec4: axpbyKernel(V4) };
+  ),
+);
 
 /**
  * out[i] = value. Its own shader because it binds only `out`: the unary map would bind the

@@ -4,6 +4,7 @@
  */
 import { type GpuContext, grid2d } from '../context.js';
 import { f32Bytes, launch } from '../spec.js';
+import { atWidth, vecWidth } from '../wgsl-common.js';
 import { ADAM, SGD, SGD_MOMENTUM } from './optim.wgsl.js';
 
 const WG = 256;
@@ -47,7 +48,8 @@ function checkCount(op: string, n: number): void {
 
 /** The vec4 kernel when n is a multiple of 4 (its p.n and grid count vec4s), else the scalar one. */
 function pick<K>(kernels: { scalar: K; vec4: K }, n: number): { kernel: K; count: number } {
-  return n % 4 === 0 ? { kernel: kernels.vec4, count: n / 4 } : { kernel: kernels.scalar, count: n };
+  const w = vecWidth(n);
+  return { kernel: atWidth(kernels, w), count: n / w };
 }
 
 /** In-place Adam update of w, m, v from gradient g (n elements). */

@@ -1,30 +1,20 @@
-import type { Kernel, UniformType } from '../spec.js';
-import { elementKernel } from '../wgsl-common.js';
+import { type Access, type Kernel, type UniformType, ofType } from '../spec.js';
+import { bothWidths, elementKernel } from '../wgsl-common.js';
 
 /**
  * An update rule as two kernels from one body: `scalar` (one float per invocation) and
  * `vec4` (four: the same text on vec4<f32> values, WGSL's arithmetic being componentwise
  * with scalars broadcast; p.n then counts vec4s). The launcher takes vec4 when the tensor's
  * length is a multiple of 4: on lavapipe a load costs per lane whatever its width, so four
- * floats per load nearly halve an update that is all loads and stores. The first binding
- * (the gradient) is read-only, the others read-write.
+ * floats per load nearly halve an update that is all loads and stores.
  */
 function optimizerKernels<B extends string, U extends string>(
   name: string,
   uniforms: Readonly<Record<U, UniformType>>,
-  buffers: readonly [B, ...B[]],
+  bindings: Readonly<Record<B, Access>>,
   body: string,
 ): { scalar: Kernel<B, U>; vec4: Kernel<B, U> } {
-  const make = (type: 'f32' | 'vec4<f32>') =>
-    elementKernel<B, U>(
-      {
-        name: type === 'f32' ? name : `${name}-vec4`,
-        uniforms,
-        bindings: Object.fromEntries(buffers.map((b, k) => [b, [k === 0 ? 'read' : 'read_write', type] as const])) as Record<B, readonly ['read' | 'read_write', string]>,
-      },
-      body,
-    );
-  return { scalar: make('f32'), vec4: make('vec4<f32>') };
+  return bothWidths((type) => elementKernel<B, U>({ name: type === 'f32' ? name : `${name}-vec4`, uniforms, bindings: ofType(bindings, type) }, body));
 }
 
 /**
@@ -41,7 +31,7 @@ function optimizerKernels<B extends string, U extends string>(
 export const ADAM = optimizerKernels(
   'adam',
   { n: 'u32', oneMinusBeta1: 'f32', oneMinusBeta2: 'f32', eps: 'f32', stepSize: 'f32', vScale: 'f32', wd: 'f32' },
-  ['g', 'w', 'm', 'v'],
+  { g: 'read', w: 'read_write', m: 'read_write', v: 'read_write' },
   /* wgsl */ `
   let wi = w[i];
   let gi = g[i] + p.wd * wi;
@@ -62,7 +52,7 @@ export const ADAM = optimizerKernels(
 export const SGD_MOMENTUM = optimizerKernels(
   'sgd-momentum',
   { n: 'u32', lr: 'f32', momentum: 'f32', wd: 'f32', nesterov: 'u32' },
-  ['g', 'w', 'buf'],
+  { g: 'read', w: 'read_write', buf: 'read_write' },
   /* wgsl */ `
   let wi = w[i];
   let gi = g[i] + p.wd * wi;
@@ -77,7 +67,7 @@ export const SGD_MOMENTUM = optimizerKernels(
 export const SGD = optimizerKernels(
   'sgd',
   { n: 'u32', lr: 'f32', wd: 'f32' },
-  ['g', 'w'],
+  { g: 'read', w: 'read_write' },
   /* wgsl */ `
   let wi = w[i];
   w[i] = wi - p.lr * (g[i] + p.wd * wi);`,

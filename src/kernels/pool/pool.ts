@@ -1,6 +1,7 @@
 /** Max- and average-pooling launchers (NHWC). Geometry: ./geometry.ts; reference: ./pool-ref.ts. */
 import { type GpuContext, MAX_WORKGROUPS_PER_DIM } from '../context.js';
 import { type Kernel, f32Bytes, launch } from '../spec.js';
+import { vecWidth } from '../wgsl-common.js';
 import { geometryLabel, type PoolGeometry } from './geometry.js';
 import { avgPoolBackwardKernel, avgPoolForwardKernel } from './avgpool.wgsl.js';
 import { maxPoolBackwardKernel, maxPoolForwardKernel } from './pool.wgsl.js';
@@ -9,10 +10,6 @@ export { poolGeometry, type PoolGeometry, type Pool2dOptions } from './geometry.
 
 const WG = 64;
 
-/** Channels per invocation: a vec4 when C allows it (see pool.wgsl.ts). */
-function lanesFor(g: PoolGeometry): 1 | 4 {
-  return g.C % 4 === 0 ? 4 : 1;
-}
 
 type PoolKernel<B extends string> = Kernel<B, 'N' | 'H' | 'W' | 'CL' | 'OH' | 'OW' | 'padT' | 'padL'>;
 
@@ -29,7 +26,7 @@ function runPool<B extends string>(
   buffers: Record<B, GPUBuffer>,
   need: Record<B, number>,
 ): void {
-  const lanes = lanesFor(g);
+  const lanes = vecWidth(g.C); // channels per invocation: a vec4 when C allows it (see pool.wgsl.ts)
   const [W, H] = over === 'output' ? [g.OW, g.OH] : [g.W, g.H];
   const workgroups: [number, number, number] = [Math.ceil((W * g.C) / lanes / WG), H, g.N];
   if (workgroups.some((d) => d > MAX_WORKGROUPS_PER_DIM)) throw new Error(`${op}${geometryLabel(g)}: grid ${workgroups.join('×')} too large`);
