@@ -31,7 +31,6 @@ interface Opts {
   followLinks: boolean;
 }
 
-/** --out must be new, or an empty folder, or the user said --force; never the input model. */
 async function main(): Promise<number> {
   const cmd = new Command('update-bn')
     .description("Re-estimate a model's batch-norm moving statistics from un-augmented images and save it to a new folder.")

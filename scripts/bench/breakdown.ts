@@ -12,10 +12,9 @@
  *   npx tsx scripts/bench/breakdown.ts [--image-size 224] [--batch-size 8] [--reps 8] [--json FILE]
  */
 import { GpuContext } from '../../src/kernels/context.js';
-import { Adam } from '../../src/nn/optim.js';
-import { buildModel, type ModelVariant } from '../../src/nn/models.js';
-import { Trainer } from '../../src/nn/trainer.js';
-import { median, randomBatch } from './report.js';
+import type { ModelVariant } from '../../src/nn/models.js';
+import { median } from './report.js';
+import { stepFixture } from './step.js';
 
 export interface StepBreakdown {
   adapter: string;
@@ -49,10 +48,7 @@ export async function breakdownStep(
   const size = o.size ?? 224;
   const batch = o.batch ?? 8;
   const reps = o.reps ?? 8;
-  const model = buildModel({ variant: o.variant ?? 'tutorial', imageSize: size, width: o.width ?? 1 }).build(ctx, 1);
-  const trainer = new Trainer(ctx, model, new Adam({ lr: 1e-4 }));
-  const x = randomBatch(batch * size * size * 3, 1);
-  const y = new Float32Array(batch * trainer.units).map((_, i) => i % 2);
+  const { trainer, x, y, dispose } = stepFixture(ctx, { variant: o.variant, size, batch, width: o.width });
 
   // Time spent inside the context's two host entry points, by wrapping this instance only.
   let inDispatch = 0;
@@ -113,8 +109,7 @@ export async function breakdownStep(
       gpuTotalMs += r.ms;
     }
   }
-  trainer.dispose();
-  model.dispose();
+  dispose();
   const med = (k: keyof (typeof rows)[number]) => median(rows.map((r) => r[k]));
   return {
     adapter: ctx.info.adapter,

@@ -23,6 +23,22 @@ export interface StepBenchResult {
   pipelinesCreatedAfterWarmup: number;
 }
 
+/**
+ * What the whole-network benchmarks run (this file, breakdown.ts, tuning-ab.ts): the network,
+ * an Adam trainer, one fixed batch (random images, alternating labels); `dispose` frees them.
+ */
+export function stepFixture(ctx: GpuContext, o: { variant?: ModelVariant; size: number; batch: number; width?: number }) {
+  const model = buildModel({ variant: o.variant ?? 'tutorial', imageSize: o.size, width: o.width ?? 1 }).build(ctx, 1);
+  const trainer = new Trainer(ctx, model, new Adam({ lr: 1e-4 }));
+  const x = randomBatch(o.batch * o.size * o.size * 3, 1);
+  const y = new Float32Array(o.batch * trainer.units).map((_, i) => i % 2);
+  const dispose = () => {
+    trainer.dispose();
+    model.dispose();
+  };
+  return { model, trainer, x, y, dispose };
+}
+
 export async function benchStep(
   ctx: GpuContext,
   o: { variant?: ModelVariant; batch?: number; size?: number; reps?: number; warmup?: number; width?: number } = {},
@@ -33,10 +49,7 @@ export async function benchStep(
   const reps = o.reps ?? 5;
   // Warm-up: compile pipelines, fill the pool, and let the trainer learn how long a step takes.
   const warmup = o.warmup ?? 6;
-  const model = buildModel({ variant, imageSize: size, width: o.width ?? 1 }).build(ctx, 1);
-  const trainer = new Trainer(ctx, model, new Adam({ lr: 1e-4 }));
-  const x = randomBatch(batch * size * size * 3, 1);
-  const y = new Float32Array(batch * trainer.units).map((_, i) => i % 2);
+  const { trainer, x, y, dispose } = stepFixture(ctx, { variant, size, batch, width: o.width });
   const results: StepBenchResult[] = [];
   for (const mode of ['train', 'inference'] as const) {
     const run = async (i: number) => {
@@ -66,8 +79,7 @@ export async function benchStep(
       pipelinesCreatedAfterWarmup: after.pipelinesCreated - before.pipelinesCreated,
     });
   }
-  trainer.dispose();
-  model.dispose();
+  dispose();
   return results;
 }
 

@@ -18,13 +18,11 @@
 import { writeFileSync } from 'node:fs';
 import { type ConvTuning, setConvTuning } from '../../src/kernels/conv2d/conv2d.js';
 import { DEFAULT_CONV } from '../../src/kernels/conv2d/tuning.js';
-import { Adam } from '../../src/nn/optim.js';
-import { buildModel } from '../../src/nn/models.js';
-import { Trainer } from '../../src/nn/trainer.js';
 import { UserError, createNodeContext, runMain } from '../../src/platform/node-gpu.js';
 import type { GpuContext } from '../../src/kernels/context.js';
 import { BATCH_SIZE, IMAGE_SIZE, flagValue, intAtLeast } from '../lib/args.js';
-import { median, randomBatch, workerCpuMs } from './report.js';
+import { median, workerCpuMs } from './report.js';
+import { stepFixture } from './step.js';
 
 export type TuningValue = boolean | number;
 
@@ -75,10 +73,7 @@ export interface TuningAbSetting {
 /** Runs the interleaved rounds; per mode (train, inference), each setting's medians and ratios. */
 export async function tuningAb(ctx: GpuContext, o: TuningAbOptions): Promise<Array<{ mode: 'train' | 'inference'; settings: TuningAbSetting[] }>> {
   const { field, values, batch, size } = o;
-  const model = buildModel({ variant: 'tutorial', imageSize: size, width: o.width ?? 1 }).build(ctx, 1);
-  const trainer = new Trainer(ctx, model, new Adam({ lr: 1e-4 }));
-  const x = randomBatch(batch * size * size * 3, 1);
-  const y = new Float32Array(batch * trainer.units).map((_, i) => i % 2);
+  const { trainer, x, y, dispose } = stepFixture(ctx, { size, batch, width: o.width });
   const modes = ['train', 'inference'] as const;
   // perRound[mode][setting] = that round's median ms (wall) / worker CPU ms per step.
   const perRound = modes.map(() => values.map(() => [] as number[]));
@@ -112,8 +107,7 @@ export async function tuningAb(ctx: GpuContext, o: TuningAbOptions): Promise<Arr
       o.onRound?.(`round ${r + 1}: ` + modes.map((m, mi) => `${m} ${values.map((v, vi) => `${field}=${v} ${perRound[mi]![vi]!.at(-1)!.toFixed(0)}`).join(', ')}`).join('; '));
     }
   } finally {
-    trainer.dispose();
-    model.dispose();
+    dispose();
   }
   return modes.map((mode, mi) => ({
     mode,

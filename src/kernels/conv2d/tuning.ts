@@ -43,8 +43,9 @@ export interface ConvTuning {
   /** Use subgroup broadcasts when the device has them (false forces the portable path). */
   subgroups: boolean;
   /**
-   * Forward and stride-1 data gradient with channels in fours on the subgroup GEMM kernel
-   * (conv2d-sg.ts) instead of the row-reuse / generic kernels (needs `subgroups`).
+   * Forward and stride-1 data gradient on the subgroup GEMM kernel's convolution mode
+   * (conv2d-sg.ts: groups 1, window runs of ≥ 4 floats) instead of the row-reuse / generic
+   * kernels (needs `subgroups`).
    */
   subgroupConv: boolean;
   /** … its tile (8·R shared indices, lane direction) for every shape, or null to choose per shape (the GEMM's cost model). */
