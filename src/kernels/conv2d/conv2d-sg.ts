@@ -23,9 +23,8 @@
  * keep the kernels of conv2d-gemm.wgsl.ts.
  */
 import type { GpuContext } from '../context.js';
-import { grid2d } from '../context.js';
 import { activationId } from '../elementwise/pointwise.js';
-import { bestSubgroupTile, hasSubgroupGemm } from '../gemm/gemm.js';
+import { bestSubgroupTile, hasSubgroupGemm, subgroupGrid } from '../gemm/gemm.js';
 import { subgroupConvKernel } from '../gemm/gemm-subgroup.wgsl.js';
 import { f32Bytes, launch } from '../spec.js';
 import type { GemmLaunch } from './conv2d.js';
@@ -54,9 +53,7 @@ export function launchSubgroupConv(ctx: GpuContext, L: GemmLaunch, input: GPUBuf
   // Lanes along N need vec4 rows of A (the kernel's convolution mode); else along M.
   const forced = convTuning(ctx).subgroupConvTile;
   const { R, lanes } = forced && (vecA || forced.lanes === 'm') ? forced : bestSubgroupTile(sizes, vecA, vecB, vecA ? ['n', 'm'] : ['m'], [1, 2, 3, 4], WG);
-  const [shared, priv] = lanes === 'n' ? [M, N] : [N, M];
-  const nbP = Math.ceil(priv / (4 * WG));
-  const [x, y] = grid2d(nbP * Math.ceil(shared / (8 * R)));
+  const { nbP, x, y } = subgroupGrid(M, N, R, lanes, WG);
   const vecC = lanes === 'n' && vecB; // 4 consecutive output channels per lane: vec4 stores
   launch(ctx, subgroupConvKernel({ R, lanes, transA: false, transB: false, vecA, vecB, vecC }), {
     label: L.label,

@@ -163,10 +163,7 @@ export function gemm(ctx: GpuContext, a: GPUBuffer, b: GPUBuffer, c: GPUBuffer, 
     // vec4 stores of C: lanes along N own 4 consecutive columns of a row.
     const vecC = v.lanes === 'n' && N % 4 === 0 && (batch === 1 || strideC % 4 === 0);
     const shape: SubgroupGemmShape = { R: v.R, lanes: v.lanes, transA: !!o.transA, transB: !!o.transB, vecA, vecB, vecC };
-    const [shared, priv] = v.lanes === 'n' ? [s.M, s.N] : [s.N, s.M];
-    const nbP = Math.ceil(priv / (4 * v.WG));
-    const nbS = Math.ceil(shared / (8 * v.R));
-    const [x, y] = grid2d(nbP * nbS);
+    const { nbP, x, y } = subgroupGrid(M, N, v.R, v.lanes, v.WG);
     launch(ctx, subgroupGemmKernel(shape), {
       ...bind,
       uniforms: { ...bind.uniforms, nbP },
@@ -180,6 +177,17 @@ export function gemm(ctx: GpuContext, a: GPUBuffer, b: GPUBuffer, c: GPUBuffer, 
     constants: { TRANS_A: o.transA ? 1 : 0, TRANS_B: o.transB ? 1 : 0, ...flags, WGX: v.WGX, WGY: v.WGY },
     workgroups: [Math.ceil(N / (v.TN * v.WGX)), Math.ceil(M / (v.TM * v.WGY)), batch],
   });
+}
+
+/**
+ * The subgroup kernel's launch grid: nbP blocks of 4·WG private indices (its uniform), times
+ * the blocks of 8·R shared ones, on a 2-D grid of workgroups (x, y).
+ */
+export function subgroupGrid(M: number, N: number, R: number, lanes: 'n' | 'm', WG: number): { nbP: number; x: number; y: number } {
+  const [shared, priv] = lanes === 'n' ? [M, N] : [N, M];
+  const nbP = Math.ceil(priv / (4 * WG));
+  const [x, y] = grid2d(nbP * Math.ceil(shared / (8 * R)));
+  return { nbP, x, y };
 }
 
 export interface Sizes {
