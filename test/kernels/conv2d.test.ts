@@ -6,7 +6,7 @@
  *
  * Tolerances. The small cases use |got − want| ≤ 1e-4 + 1e-3·|want|: each output is a
  * float32 sum of K ≤ 3·3·44 = 396 products of values in [−1, 1] (reductions over
- * M ≤ 3·6·5·… ≤ 312 for dw), accumulated sequentially: the rounding error is of order
+ * M ≤ 2·13·12 = 312 for dw), accumulated sequentially: the rounding error is of order
  * √K·2^-24·√K ≈ 2.4e-5 at most, so 1e-4 leaves margin and still catches any wrong tap (a
  * single missing product changes a value by ~0.1).
  * AlexNet conv1 (K = 363, dw sums over M = 8·54·54 = 23328 products): the bound scales with

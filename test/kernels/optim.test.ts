@@ -90,7 +90,7 @@ describe('Adam', () => {
       poisonPool(ctx, Array(6).fill(sizeOf(SHAPES[0]!)));
       const params = makeParams(ctx, 7);
       const opt = new Adam(c.opts);
-      const kernels = watchKernels(ctx); // ('fill' zeroes new state)
+      const kernels = watchKernels(ctx);
       const w = (await readAll(params)).map((a) => Float64Array.from(a));
       const m = w.map((a) => new Float64Array(a.length));
       const v = w.map((a) => new Float64Array(a.length));
@@ -110,6 +110,7 @@ describe('Adam', () => {
       const got = await readAll(params);
       const state = opt.stateTensors();
       expect(Object.keys(state).sort()).toEqual(['conv.kernel.m', 'conv.kernel.v', 'dense.bias.m', 'dense.bias.v', 'dense.kernel.m', 'dense.kernel.v']);
+      // Both widths ran ('fill' zeroes the new state).
       expect([...new Set(kernels.names)].filter((k) => k !== 'fill').sort()).toEqual(['adam', 'adam-vec4']);
       for (let k = 0; k < params.length; k++) {
         expectClose(got[k]!, w[k]!, W_TOL, `${NAMES[k]} after 3 steps`);
@@ -212,7 +213,7 @@ describe('SGD', () => {
       poisonPool(ctx, Array(6).fill(sizeOf(SHAPES[0]!)));
       const params = makeParams(ctx, 37);
       const opt = new SGD(c);
-      const kernels = watchKernels(ctx); // ('fill' zeroes new state)
+      const kernels = watchKernels(ctx);
       const w = (await readAll(params)).map((x) => Float64Array.from(x));
       const bufs: Array<Float64Array | null> = w.map(() => null);
       let pipelines = 0;
@@ -230,6 +231,7 @@ describe('SGD', () => {
       const state = opt.stateTensors();
       expect(Object.keys(state).sort()).toEqual(c.momentum ? ['conv.kernel.momentum', 'dense.bias.momentum', 'dense.kernel.momentum'] : []);
       const name = c.momentum ? 'sgd-momentum' : 'sgd';
+      // Both widths ran ('fill' zeroes the new state).
       expect([...new Set(kernels.names)].filter((k) => k !== 'fill').sort()).toEqual([name, `${name}-vec4`]);
       for (let k = 0; k < params.length; k++) {
         expectClose(got[k]!, w[k]!, W_TOL, `${NAMES[k]} after 3 steps`);
